@@ -1,0 +1,206 @@
+// attribute.h: attributes and templates, raw and typed.
+//
+//   Template t{attr::Class{CKO_DATA}, attr::Token{true}, attr::Label{"notes"},
+//              attr::Value{Bytes{1, 2, 3}}};
+//   Template v{Attribute(CKA_VENDOR_DEFINED | 7, raw_bytes)};  // escape hatch
+#ifndef CRYPTOKI_ATTRIBUTE_H_
+#define CRYPTOKI_ATTRIBUTE_H_
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cryptoki/bytes.h"
+#include "pkcs11.h"
+
+namespace cryptoki {
+
+using AttributeType = CK_ATTRIBUTE_TYPE;
+
+// Attribute is one (type, value) pair; the value is the attribute's ABI
+// encoding (CK_BBOOL as one byte, CK_ULONG in host order, strings unpadded).
+class Attribute {
+ public:
+  Attribute(AttributeType type, ByteView value) : type_(type), value_(value.begin(), value.end()) {}
+  Attribute(AttributeType type, SecretBytes value) : type_(type), value_(std::move(value)) {}
+
+  static Attribute Bool(AttributeType type, bool v) {
+    const CK_BBOOL b = v ? CK_TRUE : CK_FALSE;
+    return Attribute(type, ByteView(&b, 1));
+  }
+  static Attribute Ulong(AttributeType type, CK_ULONG v) {
+    return Attribute(type, ByteView(reinterpret_cast<const uint8_t*>(&v), sizeof v));
+  }
+  static Attribute String(AttributeType type, std::string_view v) {
+    return Attribute(type, AsBytes(v));
+  }
+
+  AttributeType type() const { return type_; }
+  ByteView value() const { return value_; }
+  const SecretBytes& bytes() const { return value_; }
+
+  // AsBool returns the value as a CK_BBOOL, or nullopt if it is not one byte.
+  std::optional<bool> AsBool() const {
+    if (value_.size() != sizeof(CK_BBOOL)) return std::nullopt;
+    return value_[0] != CK_FALSE;
+  }
+  // AsUlong returns the value as a CK_ULONG, or nullopt on a length mismatch.
+  std::optional<CK_ULONG> AsUlong() const {
+    if (value_.size() != sizeof(CK_ULONG)) return std::nullopt;
+    CK_ULONG v;
+    memcpy(&v, value_.data(), sizeof v);
+    return v;
+  }
+  std::string AsString() const { return std::string(AsStringView(value_)); }
+
+  friend bool operator==(const Attribute& a, const Attribute& b) {
+    return a.type_ == b.type_ && Equal(a.value_, b.value_);
+  }
+
+ private:
+  AttributeType type_;
+  SecretBytes value_;
+};
+
+// Template is an ordered list of attributes, as passed to C_CreateObject.
+class Template {
+ public:
+  Template() = default;
+  Template(std::initializer_list<Attribute> attrs) : attrs_(attrs) {}
+  explicit Template(std::vector<Attribute> attrs) : attrs_(std::move(attrs)) {}
+
+  Template& Add(Attribute a) {
+    attrs_.push_back(std::move(a));
+    return *this;
+  }
+  // Find returns the first attribute of |type|, or nullptr.
+  const Attribute* Find(AttributeType type) const {
+    for (const Attribute& a : attrs_)
+      if (a.type() == type) return &a;
+    return nullptr;
+  }
+  size_t size() const { return attrs_.size(); }
+  bool empty() const { return attrs_.empty(); }
+  auto begin() const { return attrs_.begin(); }
+  auto end() const { return attrs_.end(); }
+  const std::vector<Attribute>& attributes() const { return attrs_; }
+
+ private:
+  std::vector<Attribute> attrs_;
+};
+
+// Typed attributes. Each converts to an Attribute and decodes a value back
+// (Session::Get<attr::Label>(handle) returns a std::string).
+namespace attr {
+
+template <AttributeType T>
+struct BoolAttr {
+  static constexpr AttributeType kType = T;
+  using value_type = bool;
+  bool value;
+  operator Attribute() const { return Attribute::Bool(T, value); }
+  static std::optional<bool> Decode(const Attribute& a) { return a.AsBool(); }
+};
+
+template <AttributeType T>
+struct UlongAttr {
+  static constexpr AttributeType kType = T;
+  using value_type = CK_ULONG;
+  CK_ULONG value;
+  operator Attribute() const { return Attribute::Ulong(T, value); }
+  static std::optional<CK_ULONG> Decode(const Attribute& a) { return a.AsUlong(); }
+};
+
+template <AttributeType T>
+struct StringAttr {
+  static constexpr AttributeType kType = T;
+  using value_type = std::string;
+  std::string value;
+  operator Attribute() const { return Attribute::String(T, value); }
+  static std::optional<std::string> Decode(const Attribute& a) { return a.AsString(); }
+};
+
+template <AttributeType T>
+struct BytesAttr {
+  static constexpr AttributeType kType = T;
+  using value_type = Bytes;
+  Bytes value;
+  operator Attribute() const { return Attribute(T, ByteView(value)); }
+  static std::optional<Bytes> Decode(const Attribute& a) {
+    return Bytes(a.value().begin(), a.value().end());
+  }
+};
+
+using Class = UlongAttr<CKA_CLASS>;
+using KeyType = UlongAttr<CKA_KEY_TYPE>;
+using CertificateType = UlongAttr<CKA_CERTIFICATE_TYPE>;
+using CertificateCategory = UlongAttr<CKA_CERTIFICATE_CATEGORY>;
+using ValueLen = UlongAttr<CKA_VALUE_LEN>;
+using ModulusBits = UlongAttr<CKA_MODULUS_BITS>;
+using KeyGenMechanism = UlongAttr<CKA_KEY_GEN_MECHANISM>;
+
+using Token = BoolAttr<CKA_TOKEN>;
+using Private = BoolAttr<CKA_PRIVATE>;
+using Modifiable = BoolAttr<CKA_MODIFIABLE>;
+using Copyable = BoolAttr<CKA_COPYABLE>;
+using Destroyable = BoolAttr<CKA_DESTROYABLE>;
+using Sensitive = BoolAttr<CKA_SENSITIVE>;
+using Extractable = BoolAttr<CKA_EXTRACTABLE>;
+using AlwaysSensitive = BoolAttr<CKA_ALWAYS_SENSITIVE>;
+using NeverExtractable = BoolAttr<CKA_NEVER_EXTRACTABLE>;
+using Local = BoolAttr<CKA_LOCAL>;
+using Encrypt = BoolAttr<CKA_ENCRYPT>;
+using Decrypt = BoolAttr<CKA_DECRYPT>;
+using Sign = BoolAttr<CKA_SIGN>;
+using Verify = BoolAttr<CKA_VERIFY>;
+using SignRecover = BoolAttr<CKA_SIGN_RECOVER>;
+using VerifyRecover = BoolAttr<CKA_VERIFY_RECOVER>;
+using Wrap = BoolAttr<CKA_WRAP>;
+using Unwrap = BoolAttr<CKA_UNWRAP>;
+using Derive = BoolAttr<CKA_DERIVE>;
+using Trusted = BoolAttr<CKA_TRUSTED>;
+using WrapWithTrusted = BoolAttr<CKA_WRAP_WITH_TRUSTED>;
+using AlwaysAuthenticate = BoolAttr<CKA_ALWAYS_AUTHENTICATE>;
+
+using Label = StringAttr<CKA_LABEL>;
+using Application = StringAttr<CKA_APPLICATION>;
+using Url = StringAttr<CKA_URL>;
+using UniqueId = StringAttr<CKA_UNIQUE_ID>;
+
+using Id = BytesAttr<CKA_ID>;
+using Value = BytesAttr<CKA_VALUE>;
+using ObjectId = BytesAttr<CKA_OBJECT_ID>;
+using Subject = BytesAttr<CKA_SUBJECT>;
+using Issuer = BytesAttr<CKA_ISSUER>;
+using SerialNumber = BytesAttr<CKA_SERIAL_NUMBER>;
+using Modulus = BytesAttr<CKA_MODULUS>;
+using PublicExponent = BytesAttr<CKA_PUBLIC_EXPONENT>;
+using PrivateExponent = BytesAttr<CKA_PRIVATE_EXPONENT>;
+using EcParams = BytesAttr<CKA_EC_PARAMS>;
+using EcPoint = BytesAttr<CKA_EC_POINT>;
+using PublicKeyInfo = BytesAttr<CKA_PUBLIC_KEY_INFO>;
+using CheckValue = BytesAttr<CKA_CHECK_VALUE>;
+
+// AllowedMechanisms encodes a CK_MECHANISM_TYPE array.
+struct AllowedMechanisms {
+  static constexpr AttributeType kType = CKA_ALLOWED_MECHANISMS;
+  using value_type = std::vector<CK_MECHANISM_TYPE>;
+  std::vector<CK_MECHANISM_TYPE> value;
+  operator Attribute() const {
+    return Attribute(kType, ByteView(reinterpret_cast<const uint8_t*>(value.data()),
+                                     value.size() * sizeof(CK_MECHANISM_TYPE)));
+  }
+  static std::optional<value_type> Decode(const Attribute& a) {
+    if (a.value().size() % sizeof(CK_MECHANISM_TYPE)) return std::nullopt;
+    value_type v(a.value().size() / sizeof(CK_MECHANISM_TYPE));
+    if (!v.empty()) memcpy(v.data(), a.value().data(), a.value().size());
+    return v;
+  }
+};
+
+}  // namespace attr
+}  // namespace cryptoki
+
+#endif  // CRYPTOKI_ATTRIBUTE_H_

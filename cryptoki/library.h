@@ -1,0 +1,59 @@
+// library.h: Library, the process-wide state: configuration, slots, tokens.
+//
+//   auto lib = cryptoki::Library::Create();            // from $CRYPTOKI_CONF
+//   for (CK_SLOT_ID slot : (*lib)->Slots()) ...
+//
+// There is always one slot holding an uninitialised token, so a new token can
+// be made; a slot's ID never changes once its token is initialised.
+// Sessions must not outlive their Library: destroying it closes them.
+#ifndef CRYPTOKI_LIBRARY_H_
+#define CRYPTOKI_LIBRARY_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "cryptoki/config.h"
+#include "cryptoki/info.h"
+#include "cryptoki/store.h"
+#include "cryptoki/token.h"
+
+namespace cryptoki {
+
+class Library {
+ public:
+  // Create builds a library from |config|, opening its token store. Errors:
+  // kGeneralError if the store cannot be opened (a message goes to stderr).
+  static Result<std::unique_ptr<Library>> Create(Config config);
+  // Create with the configuration from $CRYPTOKI_CONF; a malformed file is
+  // kGeneralError, with "FILE:LINE: reason" on stderr.
+  static Result<std::unique_ptr<Library>> Create();
+  // Create over a given store (tests; other backends).
+  static Result<std::unique_ptr<Library>> Create(Config config, std::unique_ptr<Store> store);
+  ~Library();
+
+  LibraryInfo Info() const;
+  const Config& config() const { return config_; }
+
+  // Slots returns every slot ID, in ascending order.
+  std::vector<CK_SLOT_ID> Slots() const;
+  Result<SlotInfo> GetSlotInfo(CK_SLOT_ID slot) const;
+  // GetToken returns the token in |slot|, kSlotIdInvalid if there is none.
+  Result<std::shared_ptr<Token>> GetToken(CK_SLOT_ID slot) const;
+
+ private:
+  Library(Config config, std::unique_ptr<Store> store);
+  Result<> LoadTokens();
+  // AddFreeSlot adds a slot holding a fresh uninitialised token.
+  void AddFreeSlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Config config_;
+  std::unique_ptr<Store> store_;
+  std::shared_ptr<HandleCounters> handles_ = std::make_shared<HandleCounters>();
+  mutable absl::Mutex mu_;
+  std::vector<std::shared_ptr<Token>> tokens_ ABSL_GUARDED_BY(mu_);  // sorted by slot ID
+};
+
+}  // namespace cryptoki
+
+#endif  // CRYPTOKI_LIBRARY_H_

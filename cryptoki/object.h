@@ -1,0 +1,138 @@
+// object.h: Object, one PKCS#11 object, and the per-class attribute rules.
+//
+// An Object never changes once built: C_SetAttributeValue builds a new one and
+// swaps it into the token's table. Operations therefore hold a
+// shared_ptr<const Object> and run without any token lock.
+#ifndef CRYPTOKI_OBJECT_H_
+#define CRYPTOKI_OBJECT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cryptoki/attribute.h"
+#include "cryptoki/rv.h"
+
+namespace cryptoki {
+
+// ObjectHandle is a CK_OBJECT_HANDLE as a strong type. Handles are never 0
+// and never reused while the Library lives.
+class ObjectHandle {
+ public:
+  constexpr ObjectHandle() = default;
+  constexpr explicit ObjectHandle(CK_OBJECT_HANDLE v) : v_(v) {}
+  constexpr CK_OBJECT_HANDLE value() const { return v_; }
+  constexpr bool valid() const { return v_ != CK_INVALID_HANDLE; }
+  friend constexpr bool operator==(ObjectHandle, ObjectHandle) = default;
+  friend constexpr auto operator<=>(ObjectHandle, ObjectHandle) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, ObjectHandle o) {
+    return H::combine(std::move(h), o.v_);
+  }
+
+ private:
+  CK_OBJECT_HANDLE v_ = CK_INVALID_HANDLE;
+};
+
+// SessionHandle is a CK_SESSION_HANDLE as a strong type.
+using SessionHandle = CK_SESSION_HANDLE;
+
+// ObjectOp says how an object comes to be, or how it is being changed; the
+// attribute rules differ per operation.
+enum class ObjectOp { kCreate, kGenerate, kUnwrap, kDerive, kCopy, kSet };
+
+// KeyCache is what a mechanism keeps with a key object (a parsed BoringSSL
+// key, an AES schedule...). Mechanisms derive from it.
+class KeyCache {
+ public:
+  virtual ~KeyCache() = default;
+};
+
+class Object {
+ public:
+  // Object takes |attrs| (any order; duplicates are not allowed) as validated
+  // by BuildAttributes. |owner| is the session that created a session object,
+  // 0 for a token object.
+  Object(uint64_t id, std::vector<Attribute> attrs, SessionHandle owner);
+
+  uint64_t id() const { return id_; }
+  SessionHandle owner() const { return owner_; }
+  CK_OBJECT_CLASS object_class() const { return class_; }
+  // key_type is CK_UNAVAILABLE_INFORMATION for objects that are not keys.
+  CK_KEY_TYPE key_type() const { return key_type_; }
+  bool is_token() const { return token_; }
+  bool is_private() const { return private_; }
+
+  // Find returns the attribute of |type|, or nullptr.
+  const Attribute* Find(AttributeType type) const;
+  // Bool returns a CK_BBOOL attribute, |otherwise| if absent.
+  bool Bool(AttributeType type, bool otherwise = false) const;
+  // Ulong returns a CK_ULONG attribute, |otherwise| if absent.
+  CK_ULONG Ulong(AttributeType type, CK_ULONG otherwise = CK_UNAVAILABLE_INFORMATION) const;
+  const std::vector<Attribute>& attributes() const { return attrs_; }
+
+  // IsSensitive says whether |type| must not be revealed: a secret part of
+  // a key that is sensitive or unextractable.
+  bool IsSensitive(AttributeType type) const;
+
+  // Size is what C_GetObjectSize reports: the bytes of all values.
+  size_t Size() const;
+
+  // WithChanges returns a copy with |changes| applied (already validated).
+  std::shared_ptr<Object> WithChanges(const Template& changes) const;
+
+  // Cache returns the mechanism cache (nullptr if none yet); SetCache stores
+  // one. Both are safe from any thread; the first stored cache wins.
+  std::shared_ptr<const KeyCache> Cache() const { return cache_.load(std::memory_order_acquire); }
+  std::shared_ptr<const KeyCache> SetCache(std::shared_ptr<const KeyCache> c) const;
+
+ private:
+  uint64_t id_;
+  SessionHandle owner_;
+  std::vector<Attribute> attrs_;  // sorted by type
+  CK_OBJECT_CLASS class_;
+  CK_KEY_TYPE key_type_;
+  bool token_;
+  bool private_;
+  mutable std::atomic<std::shared_ptr<const KeyCache>> cache_;
+};
+
+// BuildContext says who builds an object and how.
+struct BuildContext {
+  ObjectOp op = ObjectOp::kCreate;
+  bool is_so = false;
+  // For kGenerate / kDerive: the mechanism, recorded as CKA_KEY_GEN_MECHANISM.
+  CK_MECHANISM_TYPE mechanism = CK_UNAVAILABLE_INFORMATION;
+  // For kDerive: the base key's CKA_ALWAYS_SENSITIVE / CKA_NEVER_EXTRACTABLE.
+  bool base_always_sensitive = false;
+  bool base_never_extractable = false;
+};
+
+// BuildAttributes checks |tmpl| against the attribute rules of its class and
+// key type for |ctx.op|, and returns the object's full attribute list: the
+// template plus every default and every attribute the token computes.
+// |generated| holds values a mechanism produced (a key's CKA_VALUE, ...);
+// they bypass the "must not be specified" rules. Errors:
+// kTemplateIncomplete (CKA_CLASS, CKA_KEY_TYPE or a required attribute
+// missing), kTemplateInconsistent (an attribute given twice with different
+// values, or values that contradict each other), kAttributeTypeInvalid (an
+// attribute the class does not have), kAttributeValueInvalid (a malformed
+// value, unsupported class or key type), kAttributeReadOnly (an attribute the
+// operation may not set).
+Result<std::vector<Attribute>> BuildAttributes(const Template& tmpl, const BuildContext& ctx,
+                                               const Template& generated = {});
+
+// CheckChanges checks |changes| to |obj| for C_SetAttributeValue (op kSet)
+// or C_CopyObject (op kCopy): kActionProhibited (object not modifiable or not
+// copyable), kAttributeReadOnly (attribute not changeable, or a one-way
+// attribute turned back, or CKA_TRUSTED set by a non-SO),
+// kAttributeTypeInvalid, kAttributeValueInvalid, kTemplateInconsistent.
+Result<> CheckChanges(const Object& obj, const Template& changes, ObjectOp op, bool is_so);
+
+// IsValidAttribute says whether |type| belongs to objects of |cls|/|key_type|.
+bool IsValidAttribute(CK_OBJECT_CLASS cls, CK_KEY_TYPE key_type, AttributeType type);
+
+}  // namespace cryptoki
+
+#endif  // CRYPTOKI_OBJECT_H_

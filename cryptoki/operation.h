@@ -1,0 +1,83 @@
+// operation.h: Operation, the state of one cryptographic operation a session
+// runs (a digest, an encryption...), and Output, the caller's buffer.
+#ifndef CRYPTOKI_OPERATION_H_
+#define CRYPTOKI_OPERATION_H_
+
+#include <cstddef>
+#include <memory>
+#include <span>
+
+#include "cryptoki/bytes.h"
+#include "cryptoki/rv.h"
+
+namespace cryptoki {
+
+class Object;
+
+enum class OpKind : uint8_t {
+  kEncrypt,
+  kDecrypt,
+  kDigest,
+  kSign,
+  kVerify,
+  kSignRecover,
+  kVerifyRecover,
+  kMessageEncrypt,
+  kMessageDecrypt,
+  kMessageSign,
+  kMessageVerify,
+};
+inline constexpr size_t kOpKinds = 11;
+
+// Output is where an operation writes. With |query| set it only reports the
+// length it would write. An operation sets |length| to what it wrote (or
+// needs) and returns kBufferTooSmall, changing nothing, if |buffer| is short.
+struct Output {
+  std::span<uint8_t> buffer;
+  bool query = false;
+  size_t length = 0;
+
+  static Output Query() { return Output{{}, true, 0}; }
+  static Output Into(std::span<uint8_t> b) { return Output{b, false, 0}; }
+
+  // Fits checks that |n| bytes fit, recording |n| as the length.
+  Result<> Fits(size_t n) {
+    length = n;
+    if (query) return {};
+    if (buffer.size() < n) return Fail(Rv::kBufferTooSmall);
+    return {};
+  }
+  // Ready says whether the caller wants bytes (not a length query).
+  bool Ready() const { return !query; }
+};
+
+// Operation is one running operation. The defaults return
+// kFunctionNotSupported, which the session never lets reach the caller for
+// operations a mechanism does not offer (the mechanism refuses to begin).
+class Operation {
+ public:
+  virtual ~Operation() = default;
+
+  // Update feeds |in| (and may write output, for ciphers).
+  virtual Result<> Update(ByteView in, Output& out);
+  // Final finishes a multi-part operation. For verification, the signature
+  // comes as |in| to VerifyFinal.
+  virtual Result<> Final(Output& out);
+  // OneShot runs the whole operation on |in|.
+  virtual Result<> OneShot(ByteView in, Output& out);
+  // Verify checks |signature| against what Update fed (multi-part) or |data|.
+  virtual Result<> VerifyFinal(ByteView signature);
+  virtual Result<> VerifyOneShot(ByteView data, ByteView signature);
+
+  // The key the operation uses, if any.
+  std::shared_ptr<const Object> key;
+  // Set once Update ran: a one-shot call is then refused.
+  bool multipart = false;
+  // Set when the key has CKA_ALWAYS_AUTHENTICATE and no context-specific
+  // login has happened yet for this operation.
+  bool needs_context_login = false;
+};
+
+}  // namespace cryptoki
+
+#endif  // CRYPTOKI_OPERATION_H_

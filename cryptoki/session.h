@@ -1,0 +1,155 @@
+// session.h: Session, a PKCS#11 session as a move-only RAII object.
+//
+//   auto token = library->GetToken(slot);
+//   auto session = (*token)->OpenSession(SessionKind::kReadWrite);
+//   if (!session) return session.error();
+//   CRYPTOKI_TRY(session->Login(CKU_USER, "1234"));
+//   auto key = session->CreateObject({attr::Class{CKO_SECRET_KEY}, ...});
+//
+// Destroying a Session closes it (C_CloseSession): its session objects are
+// destroyed and its operations end. Login state belongs to the token, shared
+// by every session of the application on it, as PKCS#11 requires.
+#ifndef CRYPTOKI_SESSION_H_
+#define CRYPTOKI_SESSION_H_
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "cryptoki/attribute.h"
+#include "cryptoki/info.h"
+#include "cryptoki/object.h"
+#include "cryptoki/operation.h"
+#include "cryptoki/rv.h"
+
+namespace cryptoki {
+
+class Token;
+struct SessionState;
+
+enum class SessionKind { kReadOnly, kReadWrite };
+
+class Session {
+ public:
+  Session(Session&&) noexcept = default;
+  Session& operator=(Session&& other) noexcept;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session();
+
+  // handle is this session's CK_SESSION_HANDLE: never 0, never reused.
+  SessionHandle handle() const;
+  CK_SLOT_ID slot_id() const;
+
+  // Close closes the session now (the destructor does it otherwise).
+  // Returns kSessionHandleInvalid if it was already closed.
+  Result<> Close();
+  bool is_open() const;
+
+  // Info returns the session's state (one of the five CKS_ states) and flags.
+  Result<SessionInfo> Info() const;
+
+  // Login logs |user_type| (CKU_USER, CKU_SO, CKU_CONTEXT_SPECIFIC) in to the
+  // token for every session of this application. Errors:
+  // kUserAlreadyLoggedIn, kUserAnotherAlreadyLoggedIn,
+  // kSessionReadOnlyExists (SO login while an RO session is open),
+  // kUserPinNotInitialized, kPinIncorrect, kPinLocked, kUserTypeInvalid,
+  // kOperationNotInitialized (context-specific login with nothing to
+  // authorise), kUserNotLoggedIn (context-specific login before a user login).
+  Result<> Login(CK_USER_TYPE user_type, std::string_view pin);
+  // Logout ends the login of every session on the token; private session
+  // objects are destroyed and handles to private objects become invalid for
+  // good. kUserNotLoggedIn if nobody is logged in.
+  Result<> Logout();
+  // InitPin sets the user PIN (and unlocks a locked user); needs an RW SO
+  // session: kUserNotLoggedIn otherwise; kPinLenRange for a bad length.
+  Result<> InitPin(std::string_view pin);
+  // SetPin changes the PIN of whoever is logged in (the user's when nobody
+  // is); needs an RW session: kSessionReadOnly otherwise.
+  Result<> SetPin(std::string_view old_pin, std::string_view new_pin);
+
+  // Objects.
+  Result<ObjectHandle> CreateObject(const Template& tmpl);
+  Result<ObjectHandle> CopyObject(ObjectHandle object, const Template& changes);
+  Result<> DestroyObject(ObjectHandle object);
+  Result<size_t> GetObjectSize(ObjectHandle object);
+  // GetObject returns the object if this session may see it
+  // (kObjectHandleInvalid otherwise). The object is an immutable snapshot.
+  Result<std::shared_ptr<const Object>> GetObject(ObjectHandle object) const;
+  // GetAttribute returns one attribute: kAttributeSensitive for a secret
+  // part of a sensitive or unextractable key, kAttributeTypeInvalid if the
+  // object has no such attribute.
+  Result<Attribute> GetAttribute(ObjectHandle object, AttributeType type) const;
+  // Get returns a typed attribute: session.Get<attr::Label>(h).
+  template <class A>
+  Result<typename A::value_type> Get(ObjectHandle object) const {
+    auto a = GetAttribute(object, A::kType);
+    if (!a) return Fail(a.error());
+    auto v = A::Decode(*a);
+    if (!v) return Fail(Rv::kAttributeValueInvalid);
+    return std::move(*v);
+  }
+  Result<> SetAttributes(ObjectHandle object, const Template& changes);
+
+  // Find returns the handles of the visible objects matching |tmpl| (all of
+  // them for an empty template), at most |max|. It does not disturb a
+  // search begun with FindInit.
+  Result<std::vector<ObjectHandle>> Find(const Template& tmpl, size_t max = SIZE_MAX) const;
+  // FindInit / FindNext / FindFinal are the three-step search of
+  // C_FindObjectsInit, C_FindObjects and C_FindObjectsFinal.
+  Result<> FindInit(const Template& tmpl);
+  Result<std::vector<ObjectHandle>> FindNext(size_t max);
+  Result<size_t> FindNext(std::span<ObjectHandle> out);
+  Result<> FindFinal();
+
+  // GenerateRandom fills |out| from BoringSSL's generator.
+  Result<> GenerateRandom(std::span<uint8_t> out);
+  // SeedRandom returns kRandomSeedNotSupported: BoringSSL's generator seeds
+  // itself from the operating system and takes no application seed.
+  Result<> SeedRandom(ByteView seed);
+
+  // Operations: at most one active per kind (encrypt, digest, sign...).
+  // Begin makes |op| the active operation of |kind|: kOperationActive if
+  // one is running.
+  Result<> Begin(OpKind kind, std::unique_ptr<Operation> op);
+  // Update, Final and OneShot run the active operation of |kind|
+  // (kOperationNotInitialized if none). The operation ends when Final or
+  // OneShot succeed, and on any error except a length query or
+  // kBufferTooSmall. OneShot after Update is kOperationActive.
+  Result<> Update(OpKind kind, ByteView in, Output& out);
+  Result<> Final(OpKind kind, Output& out);
+  Result<> OneShot(OpKind kind, ByteView in, Output& out);
+  // Verify checks |signature| against the data Update fed (VerifyFinal);
+  // VerifyOneShot against |data|. Either ends the operation.
+  Result<> VerifyFinal(OpKind kind, ByteView signature);
+  Result<> VerifyOneShot(OpKind kind, ByteView data, ByteView signature);
+  // Cancel ends the active operation of |kind|, if any.
+  void Cancel(OpKind kind);
+  // IsActive says whether an operation of |kind| is running.
+  bool IsActive(OpKind kind) const;
+
+  // The token this session is on.
+  Token& token() const;
+  // GetKey returns a key object for an operation: kKeyHandleInvalid if it
+  // does not exist or is not visible.
+  Result<std::shared_ptr<const Object>> GetKey(ObjectHandle key) const;
+
+  // CreateObjectWith makes an object from attributes a mechanism built
+  // (BuildAttributes with op kGenerate, kDerive or kUnwrap).
+  Result<ObjectHandle> CreateBuiltObject(std::vector<Attribute> attrs);
+  // IsSo says whether the SO is logged in.
+  bool IsSo() const;
+
+ private:
+  friend class Token;
+  Session(std::shared_ptr<Token> token, std::shared_ptr<SessionState> state);
+  // Lock returns the open session's state, kSessionHandleInvalid if closed.
+  Result<SessionState*> Open() const;
+
+  std::shared_ptr<Token> token_;
+  std::shared_ptr<SessionState> state_;
+};
+
+}  // namespace cryptoki
+
+#endif  // CRYPTOKI_SESSION_H_

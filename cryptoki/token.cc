@@ -1,0 +1,639 @@
+#include "cryptoki/token.h"
+
+#include <openssl/mem.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cryptoki/log.h"
+#include "cryptoki/pin.h"
+
+namespace cryptoki {
+
+// Index finds candidate objects by the attributes searches use most: class,
+// key type, CKA_ID, CKA_LABEL and CKA_UNIQUE_ID. A search walks the
+// smallest candidate set, so its cost does not grow with the token.
+class Token::Index {
+ public:
+  using Set = absl::flat_hash_set<CK_OBJECT_HANDLE>;
+
+  void Add(ObjectHandle h, const Object& o) {
+    for (AttributeType t : kIndexed)
+      if (const Attribute* a = o.Find(t)) sets_[Key(t, a->value())].insert(h.value());
+  }
+  void Remove(ObjectHandle h, const Object& o) {
+    for (AttributeType t : kIndexed) {
+      const Attribute* a = o.Find(t);
+      if (a == nullptr) continue;
+      auto it = sets_.find(Key(t, a->value()));
+      if (it == sets_.end()) continue;
+      it->second.erase(h.value());
+      if (it->second.empty()) sets_.erase(it);
+    }
+  }
+  // Candidates returns the smallest set any indexed attribute of |tmpl|
+  // selects (an empty set if one matches nothing), or nullptr when |tmpl|
+  // names no indexed attribute.
+  const Set* Candidates(const Template& tmpl) const {
+    static const Set kEmpty;
+    const Set* best = nullptr;
+    for (const Attribute& a : tmpl) {
+      if (std::find(std::begin(kIndexed), std::end(kIndexed), a.type()) == std::end(kIndexed)) {
+        continue;
+      }
+      auto it = sets_.find(Key(a.type(), a.value()));
+      if (it == sets_.end()) return &kEmpty;
+      if (best == nullptr || it->second.size() < best->size()) best = &it->second;
+    }
+    return best;
+  }
+
+ private:
+  static constexpr AttributeType kIndexed[] = {CKA_CLASS, CKA_KEY_TYPE, CKA_ID, CKA_LABEL,
+                                               CKA_UNIQUE_ID};
+  static std::string Key(AttributeType t, ByteView v) {
+    std::string k(reinterpret_cast<const char*>(&t), sizeof t);
+    k.append(reinterpret_cast<const char*>(v.data()), v.size());
+    return k;
+  }
+  absl::flat_hash_map<std::string, Set> sets_;
+};
+
+namespace {
+
+bool Matches(const Object& o, const Template& tmpl) {
+  for (const Attribute& want : tmpl) {
+    const Attribute* have = o.Find(want.type());
+    if (have == nullptr || !Equal(have->value(), want.value()) || o.IsSensitive(want.type())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string RandomSerial() {
+  uint8_t raw[8];
+  RAND_bytes(raw, sizeof raw);
+  char hex[17];
+  for (size_t i = 0; i < sizeof raw; ++i) std::snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+  return std::string(hex, 16);
+}
+
+// PinFlags returns the COUNT_LOW / FINAL_TRY / LOCKED flags for |failures|.
+CK_FLAGS PinFlags(uint32_t failures, uint32_t max, CK_FLAGS low, CK_FLAGS final_try,
+                  CK_FLAGS locked) {
+  if (failures == 0) return 0;
+  if (failures >= max) return locked;
+  CK_FLAGS f = low;
+  if (failures + 1 == max) f |= final_try;
+  return f;
+}
+
+}  // namespace
+
+Token::Token(CK_SLOT_ID slot_id, const Config& config, std::shared_ptr<HandleCounters> handles,
+             Store* factory, std::unique_ptr<TokenStore> store)
+    : slot_id_(slot_id),
+      config_(config),
+      handles_(std::move(handles)),
+      factory_(factory),
+      store_(std::move(store)),
+      index_(std::make_unique<Index>()) {
+  record_.slot_id = slot_id;
+  serial_ = RandomSerial();
+}
+
+Token::~Token() = default;
+
+Result<> Token::Load() {
+  absl::MutexLock l(&mu_);
+  if (store_ == nullptr) return {};
+  auto rec = store_->LoadRecord();
+  if (!rec) return Fail(rec.error());
+  record_ = std::move(*rec);
+  if (!record_.serial.empty()) serial_ = record_.serial;
+  return ReloadObjects();
+}
+
+Result<> Token::ReloadObjects() {
+  auto loaded = store_->LoadObjects();
+  if (!loaded) return Fail(loaded.error());
+  absl::flat_hash_set<uint64_t> seen;
+  for (ObjectRecord& r : *loaded) {
+    seen.insert(r.id);
+    auto o = std::make_shared<const Object>(r.id, std::move(r.attributes), 0);
+    auto it = token_handles_.find(r.id);
+    if (it != token_handles_.end()) {
+      // Known: replace if it changed.
+      auto& cur = objects_[it->second.value()];
+      if (cur->attributes() != o->attributes()) {
+        index_->Remove(it->second, *cur);
+        cur = o;
+        index_->Add(it->second, *o);
+      }
+      continue;
+    }
+    Insert(std::move(o));
+  }
+  std::vector<ObjectHandle> gone;
+  for (const auto& [id, h] : token_handles_) {
+    if (seen.contains(id)) continue;
+    // A private object is absent from a load without the data key; it is
+    // gone only if it is public or we hold the key.
+    const auto& o = objects_.at(h.value());
+    if (o->is_private() && login_ != LoginState::kUser) continue;
+    gone.push_back(h);
+  }
+  for (ObjectHandle h : gone) Erase(h);
+  return {};
+}
+
+void Token::RefreshIfChanged() const {
+  auto* self = const_cast<Token*>(this);
+  absl::MutexLock l(&self->mu_);
+  if (store_ == nullptr || !store_->Changed()) return;
+  if (auto rec = store_->LoadRecord()) {
+    self->record_.so_pin.failures = rec->so_pin.failures;
+    self->record_.user_pin = rec->user_pin;
+    self->record_.label = rec->label;
+  }
+  if (auto r = self->ReloadObjects(); !r) {
+    LogError("cannot reload the objects of slot %lu: %s", slot_id_, to_string(r.error()).c_str());
+  }
+}
+
+bool Token::initialized() const {
+  absl::ReaderMutexLock l(&mu_);
+  return record_.initialized;
+}
+
+LoginState Token::login_state() const {
+  absl::ReaderMutexLock l(&mu_);
+  return login_;
+}
+
+TokenInfo Token::Info() const {
+  RefreshIfChanged();
+  absl::ReaderMutexLock l(&mu_);
+  TokenInfo i;
+  i.label = record_.label;
+  i.serial = serial_;
+  i.flags = CKF_RNG | CKF_LOGIN_REQUIRED | CKF_RESTORE_KEY_NOT_NEEDED;
+  if (record_.initialized) i.flags |= CKF_TOKEN_INITIALIZED;
+  if (record_.user_pin.is_set()) i.flags |= CKF_USER_PIN_INITIALIZED;
+  const uint32_t max = config_.max_pin_failures;
+  i.flags |= PinFlags(record_.user_pin.failures, max, CKF_USER_PIN_COUNT_LOW,
+                      CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED);
+  i.flags |= PinFlags(record_.so_pin.failures, max, CKF_SO_PIN_COUNT_LOW, CKF_SO_PIN_FINAL_TRY,
+                      CKF_SO_PIN_LOCKED);
+  i.session_count = sessions_.size();
+  i.rw_session_count = rw_sessions_;
+  i.max_pin_len = config_.max_pin_length;
+  i.min_pin_len = config_.min_pin_length;
+  return i;
+}
+
+Result<> Token::CheckPinLength(std::string_view pin) const {
+  if (pin.size() < config_.min_pin_length || pin.size() > config_.max_pin_length) {
+    return Fail(Rv::kPinLenRange);
+  }
+  return {};
+}
+
+Result<SecretBytes> Token::VerifyPin(bool so, std::string_view pin) {
+  const PinRole role = so ? PinRole::kSo : PinRole::kUser;
+  PinRecord rec;
+  {
+    absl::MutexLock l(&mu_);
+    if (store_ != nullptr && store_->Changed()) {
+      if (auto r = store_->LoadRecord()) {  // another process may have counted failures
+        record_.so_pin = r->so_pin;
+        record_.user_pin = r->user_pin;
+      }
+    }
+    rec = so ? record_.so_pin : record_.user_pin;
+    if (rec.failures >= config_.max_pin_failures) return Fail(Rv::kPinLocked);
+  }
+  // The KDF runs without the lock: it is slow by design.
+  auto key = OpenPinRecord(rec, pin, role);
+  absl::MutexLock l(&mu_);
+  PinRecord& cur = so ? record_.so_pin : record_.user_pin;
+  if (!key && key.error() != Rv::kPinIncorrect) return Fail(key.error());
+  const uint32_t before = cur.failures;
+  if (!key) {
+    ++cur.failures;
+  } else {
+    cur.failures = 0;
+  }
+  if (cur.failures != before && store_ != nullptr) {
+    if (auto r = store_->SaveRecord(record_); !r) {
+      LogError("cannot save the PIN state of slot %lu: %s", slot_id_, to_string(r.error()).c_str());
+    }
+  }
+  if (!key) return Fail(Rv::kPinIncorrect);
+  return key;
+}
+
+Result<> Token::InitToken(std::string_view so_pin, std::string_view label) {
+  CRYPTOKI_TRY(CheckPinLength(so_pin));
+  if (label.size() > 32) return Fail(Rv::kArgumentsBad);
+  bool was_initialized;
+  {
+    absl::MutexLock l(&mu_);
+    if (shut_down_) return Fail(Rv::kTokenNotPresent);
+    if (!sessions_.empty()) return Fail(Rv::kSessionExists);
+    was_initialized = record_.initialized;
+  }
+  if (was_initialized) {
+    auto key = VerifyPin(/*so=*/true, so_pin);
+    if (!key) return Fail(key.error());
+  }
+  SecretBytes data_key = NewDataKey();
+  auto so_rec = MakePinRecord(so_pin, data_key, config_.kdf_log2n, PinRole::kSo);
+  if (!so_rec) return Fail(so_rec.error());
+
+  {
+    absl::MutexLock l(&mu_);
+    CRYPTOKI_TRY(ResetLocked(std::move(*so_rec), label));
+  }
+  // Outside the token lock: the Library takes its own lock to add a slot.
+  if (!was_initialized && on_initialized_) on_initialized_();
+  return {};
+}
+
+Result<> Token::ResetLocked(PinRecord so_pin, std::string_view label) {
+  if (!sessions_.empty()) return Fail(Rv::kSessionExists);
+  if (store_ == nullptr) {
+    auto created = factory_->CreateToken(slot_id_);
+    if (!created) return Fail(created.error());
+    store_ = std::move(*created);
+  } else {
+    CRYPTOKI_TRY(store_->RemoveAllObjects());
+  }
+  TokenRecord rec;
+  rec.slot_id = slot_id_;
+  rec.initialized = true;
+  rec.label = std::string(label);
+  while (!rec.label.empty() && rec.label.back() == ' ') rec.label.pop_back();
+  rec.serial = serial_;
+  rec.so_pin = std::move(so_pin);
+  CRYPTOKI_TRY(store_->SaveRecord(rec));
+  record_ = std::move(rec);
+  objects_.clear();
+  token_handles_.clear();
+  index_ = std::make_unique<Index>();
+  login_ = LoginState::kPublic;
+  data_key_.clear();
+  return {};
+}
+
+Result<Session> Token::OpenSession(CK_FLAGS flags) {
+  if (!(flags & CKF_SERIAL_SESSION)) return Fail(Rv::kSessionParallelNotSupported);
+  return OpenSession((flags & CKF_RW_SESSION) ? SessionKind::kReadWrite : SessionKind::kReadOnly);
+}
+
+Result<Session> Token::OpenSession(SessionKind kind) {
+  auto state = std::make_shared<SessionState>();
+  state->rw = kind == SessionKind::kReadWrite;
+  {
+    absl::MutexLock l(&mu_);
+    if (shut_down_) return Fail(Rv::kTokenNotPresent);
+    if (!record_.initialized) return Fail(Rv::kTokenNotRecognized);
+    if (!state->rw && login_ == LoginState::kSo) return Fail(Rv::kSessionReadWriteSoExists);
+    state->handle = handles_->next_session.fetch_add(1);
+    sessions_.emplace(state->handle, state);
+    if (state->rw) ++rw_sessions_;
+  }
+  return Session(shared_from_this(), std::move(state));
+}
+
+Result<> Token::CloseSession(SessionState& s) {
+  {
+    absl::MutexLock sl(&s.mu);
+    if (s.closed.exchange(true)) return Fail(Rv::kSessionHandleInvalid);
+    for (auto& op : s.ops) op.reset();
+    s.finding = false;
+    s.found.clear();
+  }
+  absl::MutexLock l(&mu_);
+  sessions_.erase(s.handle);
+  if (s.rw) --rw_sessions_;
+  std::vector<ObjectHandle> owned;
+  for (const auto& [h, o] : objects_)
+    if (o->owner() == s.handle) owned.push_back(ObjectHandle(h));
+  for (ObjectHandle h : owned) Erase(h);
+  if (sessions_.empty() && login_ != LoginState::kPublic) EndLogin();
+  return {};
+}
+
+void Token::CloseAllSessions() {
+  std::vector<std::shared_ptr<SessionState>> open;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [h, w] : sessions_)
+      if (auto s = w.lock()) open.push_back(std::move(s));
+  }
+  for (auto& s : open) (void)CloseSession(*s);
+  // Sessions whose Session object is already gone leave nothing behind, but
+  // a handle may remain registered if its state died first.
+  absl::MutexLock l(&mu_);
+  sessions_.clear();
+  rw_sessions_ = 0;
+  if (login_ != LoginState::kPublic) EndLogin();
+}
+
+void Token::Shutdown() {
+  CloseAllSessions();
+  absl::MutexLock l(&mu_);
+  shut_down_ = true;
+}
+
+Result<SessionInfo> Token::SessionInfoOf(const SessionState& s) const {
+  absl::ReaderMutexLock l(&mu_);
+  SessionInfo i;
+  i.slot_id = slot_id_;
+  i.flags = CKF_SERIAL_SESSION | (s.rw ? CKF_RW_SESSION : 0);
+  switch (login_) {
+    case LoginState::kPublic:
+      i.state = s.rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+      break;
+    case LoginState::kUser:
+      i.state = s.rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
+      break;
+    case LoginState::kSo:
+      i.state = CKS_RW_SO_FUNCTIONS;
+      break;
+  }
+  return i;
+}
+
+Result<> Token::Login(SessionState& s, CK_USER_TYPE user, std::string_view pin) {
+  if (user == CKU_CONTEXT_SPECIFIC) {
+    {
+      absl::ReaderMutexLock l(&mu_);
+      if (login_ != LoginState::kUser) return Fail(Rv::kUserNotLoggedIn);
+    }
+    {
+      absl::MutexLock sl(&s.mu);
+      bool pending = false;
+      for (auto& op : s.ops) pending |= op != nullptr && op->needs_context_login;
+      if (!pending) return Fail(Rv::kOperationNotInitialized);
+    }
+    auto key = VerifyPin(/*so=*/false, pin);
+    if (!key) return Fail(key.error());
+    absl::MutexLock sl(&s.mu);
+    for (auto& op : s.ops)
+      if (op != nullptr) op->needs_context_login = false;
+    return {};
+  }
+  if (user != CKU_SO && user != CKU_USER) return Fail(Rv::kUserTypeInvalid);
+  const bool so = user == CKU_SO;
+  {
+    absl::ReaderMutexLock l(&mu_);
+    if (login_ == (so ? LoginState::kSo : LoginState::kUser)) {
+      return Fail(Rv::kUserAlreadyLoggedIn);
+    }
+    if (login_ != LoginState::kPublic) return Fail(Rv::kUserAnotherAlreadyLoggedIn);
+    if (so && sessions_.size() != rw_sessions_) return Fail(Rv::kSessionReadOnlyExists);
+    if (!so && !record_.user_pin.is_set()) return Fail(Rv::kUserPinNotInitialized);
+  }
+  auto key = VerifyPin(so, pin);
+  if (!key) return Fail(key.error());
+  absl::MutexLock l(&mu_);
+  // The state may have moved while the KDF ran.
+  if (login_ != LoginState::kPublic) {
+    return Fail(login_ == (so ? LoginState::kSo : LoginState::kUser)
+                    ? Rv::kUserAlreadyLoggedIn
+                    : Rv::kUserAnotherAlreadyLoggedIn);
+  }
+  if (so && sessions_.size() != rw_sessions_) return Fail(Rv::kSessionReadOnlyExists);
+  login_ = so ? LoginState::kSo : LoginState::kUser;
+  data_key_ = std::move(*key);
+  if (store_ != nullptr) {
+    store_->SetDataKey(data_key_);
+    if (!so) {
+      if (auto r = ReloadObjects(); !r) {
+        LogError("cannot load the private objects of slot %lu: %s", slot_id_,
+                 to_string(r.error()).c_str());
+      }
+    }
+  }
+  return {};
+}
+
+Result<> Token::Logout() {
+  absl::MutexLock l(&mu_);
+  if (login_ == LoginState::kPublic) return Fail(Rv::kUserNotLoggedIn);
+  EndLogin();
+  return {};
+}
+
+void Token::EndLogin() {
+  login_ = LoginState::kPublic;
+  data_key_.clear();
+  data_key_.shrink_to_fit();
+  if (store_ != nullptr) store_->SetDataKey(SecretBytes());
+  std::vector<ObjectHandle> priv;
+  for (const auto& [h, o] : objects_)
+    if (o->is_private()) priv.push_back(ObjectHandle(h));
+  for (ObjectHandle h : priv) {
+    std::shared_ptr<const Object> o = objects_.at(h.value());
+    Erase(h);
+    // Private token objects stay, under new handles: the old ones are dead
+    // for good.
+    if (o->owner() == 0) Insert(std::move(o));
+  }
+}
+
+Result<> Token::InitPin(SessionState& s, std::string_view pin) {
+  {
+    absl::ReaderMutexLock l(&mu_);
+    if (login_ != LoginState::kSo || !s.rw) return Fail(Rv::kUserNotLoggedIn);
+  }
+  CRYPTOKI_TRY(CheckPinLength(pin));
+  // The token holds the data key while someone is logged in.
+  SecretBytes data_key;
+  {
+    absl::ReaderMutexLock l(&mu_);
+    data_key = data_key_;
+  }
+  auto rec = MakePinRecord(pin, data_key, config_.kdf_log2n, PinRole::kUser);
+  if (!rec) return Fail(rec.error());
+  absl::MutexLock l(&mu_);
+  if (login_ != LoginState::kSo) return Fail(Rv::kUserNotLoggedIn);
+  TokenRecord next = record_;
+  next.user_pin = std::move(*rec);
+  CRYPTOKI_TRY(store_->SaveRecord(next));
+  record_ = std::move(next);
+  return {};
+}
+
+Result<> Token::SetPin(SessionState& s, std::string_view old_pin, std::string_view new_pin) {
+  if (!s.rw) return Fail(Rv::kSessionReadOnly);
+  bool so;
+  {
+    absl::ReaderMutexLock l(&mu_);
+    so = login_ == LoginState::kSo;
+    if (!so && !record_.user_pin.is_set()) return Fail(Rv::kUserPinNotInitialized);
+  }
+  CRYPTOKI_TRY(CheckPinLength(new_pin));
+  auto key = VerifyPin(so, old_pin);
+  if (!key) return Fail(key.error());
+  auto rec = MakePinRecord(new_pin, *key, config_.kdf_log2n, so ? PinRole::kSo : PinRole::kUser);
+  if (!rec) return Fail(rec.error());
+  absl::MutexLock l(&mu_);
+  TokenRecord next = record_;
+  (so ? next.so_pin : next.user_pin) = std::move(*rec);
+  CRYPTOKI_TRY(store_->SaveRecord(next));
+  record_ = std::move(next);
+  return {};
+}
+
+bool Token::Visible(const Object& o) const {
+  return !o.is_private() || login_ == LoginState::kUser;
+}
+
+void Token::Insert(std::shared_ptr<const Object> o) {
+  const ObjectHandle h = NewHandle();
+  index_->Add(h, *o);
+  if (o->owner() == 0) token_handles_[o->id()] = h;
+  objects_.emplace(h.value(), std::move(o));
+}
+
+void Token::Erase(ObjectHandle h) {
+  auto it = objects_.find(h.value());
+  if (it == objects_.end()) return;
+  index_->Remove(h, *it->second);
+  if (it->second->owner() == 0) token_handles_.erase(it->second->id());
+  objects_.erase(it);
+}
+
+Result<ObjectHandle> Token::CreateObject(SessionState& s, const Template& tmpl) {
+  bool is_so;
+  {
+    absl::ReaderMutexLock l(&mu_);
+    is_so = login_ == LoginState::kSo;
+  }
+  BuildContext ctx;
+  ctx.op = ObjectOp::kCreate;
+  ctx.is_so = is_so;
+  auto attrs = BuildAttributes(tmpl, ctx);
+  if (!attrs) return Fail(attrs.error());
+  return AddObject(s, std::move(*attrs));
+}
+
+Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> attrs) {
+  const auto flag = [&](AttributeType t) {
+    for (const Attribute& a : attrs)
+      if (a.type() == t) return a.AsBool().value_or(false);
+    return false;
+  };
+  const bool token = flag(CKA_TOKEN);
+  const bool priv = flag(CKA_PRIVATE);
+  absl::MutexLock l(&mu_);
+  if (token && !s.rw) return Fail(Rv::kSessionReadOnly);
+  if (priv && login_ != LoginState::kUser) return Fail(Rv::kUserNotLoggedIn);
+  if (s.closed.load()) return Fail(Rv::kSessionHandleInvalid);
+  std::shared_ptr<const Object> o;
+  if (token) {
+    const uint64_t id = store_->NewObjectId();
+    ObjectRecord rec{id, attrs};
+    CRYPTOKI_TRY(store_->PutObject(rec));
+    o = std::make_shared<const Object>(id, std::move(attrs), 0);
+  } else {
+    o = std::make_shared<const Object>(next_session_object_id_++, std::move(attrs), s.handle);
+  }
+  const ObjectHandle h = NewHandle();
+  index_->Add(h, *o);
+  if (token) token_handles_[o->id()] = h;
+  objects_.emplace(h.value(), std::move(o));
+  return h;
+}
+
+Result<std::shared_ptr<const Object>> Token::GetObject(ObjectHandle h) const {
+  absl::ReaderMutexLock l(&mu_);
+  auto it = objects_.find(h.value());
+  if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
+  return it->second;
+}
+
+Result<ObjectHandle> Token::CopyObject(SessionState& s, ObjectHandle h, const Template& changes) {
+  auto src = GetObject(h);
+  if (!src) return Fail(src.error());
+  bool is_so;
+  {
+    absl::ReaderMutexLock l(&mu_);
+    is_so = login_ == LoginState::kSo;
+  }
+  CRYPTOKI_TRY(CheckChanges(**src, changes, ObjectOp::kCopy, is_so));
+  std::vector<Attribute> attrs;
+  for (const Attribute& a : (*src)->attributes())
+    if (a.type() != CKA_UNIQUE_ID) attrs.push_back(a);
+  for (const Attribute& c : changes) {
+    auto it = std::find_if(attrs.begin(), attrs.end(),
+                           [&](const Attribute& a) { return a.type() == c.type(); });
+    if (it != attrs.end()) {
+      *it = c;
+    } else {
+      attrs.push_back(c);
+    }
+  }
+  if ((*src)->object_class() != CKO_DATA) {
+    uint8_t raw[16];
+    RAND_bytes(raw, sizeof raw);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string id;
+    for (uint8_t b : raw) {
+      id.push_back(kHex[b >> 4]);
+      id.push_back(kHex[b & 15]);
+    }
+    attrs.push_back(Attribute::String(CKA_UNIQUE_ID, id));
+  }
+  return AddObject(s, std::move(attrs));
+}
+
+Result<> Token::DestroyObject(SessionState& s, ObjectHandle h) {
+  absl::MutexLock l(&mu_);
+  auto it = objects_.find(h.value());
+  if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
+  const std::shared_ptr<const Object> o = it->second;
+  if (o->is_token() && !s.rw) return Fail(Rv::kSessionReadOnly);
+  if (!o->Bool(CKA_DESTROYABLE, true)) return Fail(Rv::kActionProhibited);
+  if (o->is_token()) CRYPTOKI_TRY(store_->RemoveObject(o->id()));
+  Erase(h);
+  return {};
+}
+
+Result<> Token::SetAttributes(SessionState& s, ObjectHandle h, const Template& changes) {
+  absl::MutexLock l(&mu_);
+  auto it = objects_.find(h.value());
+  if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
+  const std::shared_ptr<const Object> o = it->second;
+  if (o->is_token() && !s.rw) return Fail(Rv::kSessionReadOnly);
+  CRYPTOKI_TRY(CheckChanges(*o, changes, ObjectOp::kSet, login_ == LoginState::kSo));
+  std::shared_ptr<const Object> next = o->WithChanges(changes);
+  if (o->is_token()) CRYPTOKI_TRY(store_->PutObject(ObjectRecord{next->id(), next->attributes()}));
+  index_->Remove(h, *o);
+  index_->Add(h, *next);
+  it->second = std::move(next);
+  return {};
+}
+
+Result<std::vector<ObjectHandle>> Token::Find(const Template& tmpl, size_t max) const {
+  RefreshIfChanged();
+  absl::ReaderMutexLock l(&mu_);
+  std::vector<ObjectHandle> out;
+  const auto consider = [&](CK_OBJECT_HANDLE h, const Object& o) {
+    if (out.size() < max && Visible(o) && Matches(o, tmpl)) out.push_back(ObjectHandle(h));
+  };
+  if (const Index::Set* cand = index_->Candidates(tmpl)) {
+    for (CK_OBJECT_HANDLE h : *cand) consider(h, *objects_.at(h));
+  } else {
+    for (const auto& [h, o] : objects_) consider(h, *o);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace cryptoki

@@ -1,0 +1,147 @@
+// token.h: Token, one token in one slot: its info and flags, SO and user PIN
+// state with lockout, the login state this application shares across its
+// sessions, and the object table with its search index.
+#ifndef CRYPTOKI_TOKEN_H_
+#define CRYPTOKI_TOKEN_H_
+
+#include <atomic>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "cryptoki/config.h"
+#include "cryptoki/info.h"
+#include "cryptoki/object.h"
+#include "cryptoki/session.h"
+#include "cryptoki/store.h"
+
+namespace cryptoki {
+
+enum class LoginState : uint8_t { kPublic, kUser, kSo };
+
+// HandleCounters hands out session and object handles for a whole Library:
+// never 0, never reused.
+struct HandleCounters {
+  std::atomic<CK_ULONG> next_session{1};
+  std::atomic<CK_ULONG> next_object{1};
+};
+
+// SessionState is the inside of a Session, shared with the C adapter's
+// handle table.
+struct SessionState {
+  SessionHandle handle = 0;
+  bool rw = false;
+  std::atomic<bool> closed{false};
+  mutable absl::Mutex mu;
+  // The running search (C_FindObjectsInit .. Final).
+  bool finding ABSL_GUARDED_BY(mu) = false;
+  std::vector<ObjectHandle> found ABSL_GUARDED_BY(mu);
+  size_t found_pos ABSL_GUARDED_BY(mu) = 0;
+  std::unique_ptr<Operation> ops[kOpKinds] ABSL_GUARDED_BY(mu);
+};
+
+class Token : public std::enable_shared_from_this<Token> {
+ public:
+  // Token is made by the Library. |store| is null for a token that was never
+  // initialised (it is created on InitToken).
+  Token(CK_SLOT_ID slot_id, const Config& config, std::shared_ptr<HandleCounters> handles,
+        Store* factory, std::unique_ptr<TokenStore> store);
+  ~Token();
+
+  // Load reads the token's record and public objects from its store.
+  Result<> Load();
+
+  CK_SLOT_ID slot_id() const { return slot_id_; }
+  bool initialized() const;
+  TokenInfo Info() const;
+  LoginState login_state() const;
+
+  // InitToken initialises or re-initialises the token: |so_pin| becomes the
+  // SO PIN (for a used token it must be the current one: kPinIncorrect,
+  // kPinLocked), every object is destroyed, the user PIN is unset. Errors:
+  // kSessionExists if sessions are open, kPinLenRange.
+  Result<> InitToken(std::string_view so_pin, std::string_view label);
+
+  // OpenSession opens a session: kTokenNotRecognized on an uninitialised
+  // token, kSessionReadWriteSoExists for a read-only session while the SO
+  // is logged in.
+  Result<Session> OpenSession(SessionKind kind);
+  // OpenSession with C_OpenSession's flags: kSessionParallelNotSupported
+  // without CKF_SERIAL_SESSION.
+  Result<Session> OpenSession(CK_FLAGS flags);
+  // CloseAllSessions closes every session on the token.
+  void CloseAllSessions();
+  // Shutdown closes every session and makes the token refuse new ones.
+  void Shutdown();
+
+  // OnInitialized is called once when an uninitialised token is
+  // initialised (the Library then offers a new free slot).
+  void set_on_initialized(std::function<void()> f) { on_initialized_ = std::move(f); }
+
+  const Config& config() const { return config_; }
+
+ private:
+  friend class Session;
+  class Index;
+
+  // Session-facing implementations (see session.h for the contracts).
+  Result<> CloseSession(SessionState& s);
+  Result<SessionInfo> SessionInfoOf(const SessionState& s) const;
+  Result<> Login(SessionState& s, CK_USER_TYPE user, std::string_view pin);
+  Result<> Logout();
+  Result<> InitPin(SessionState& s, std::string_view pin);
+  Result<> SetPin(SessionState& s, std::string_view old_pin, std::string_view new_pin);
+  Result<ObjectHandle> CreateObject(SessionState& s, const Template& tmpl);
+  Result<ObjectHandle> AddObject(SessionState& s, std::vector<Attribute> attrs);
+  Result<ObjectHandle> CopyObject(SessionState& s, ObjectHandle h, const Template& changes);
+  Result<> DestroyObject(SessionState& s, ObjectHandle h);
+  Result<std::shared_ptr<const Object>> GetObject(ObjectHandle h) const;
+  Result<> SetAttributes(SessionState& s, ObjectHandle h, const Template& changes);
+  Result<std::vector<ObjectHandle>> Find(const Template& tmpl, size_t max) const;
+
+  // Locked helpers.
+  // ResetLocked wipes the token and makes |so_pin| its SO PIN record.
+  Result<> ResetLocked(PinRecord so_pin, std::string_view label) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Visible(const Object& o) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  Result<> CheckPinLength(std::string_view pin) const;
+  // VerifyPin checks |pin| for |role| outside the lock, counting failures.
+  Result<SecretBytes> VerifyPin(bool so, std::string_view pin) ABSL_LOCKS_EXCLUDED(mu_);
+  void Insert(std::shared_ptr<const Object> o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Erase(ObjectHandle h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // EndLogin is logout's work: drops private session objects, re-handles
+  // private token objects, forgets the data key.
+  void EndLogin() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Refresh reloads objects the store reports changed by another process.
+  void RefreshIfChanged() const ABSL_LOCKS_EXCLUDED(mu_);
+  Result<> ReloadObjects() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ObjectHandle NewHandle() { return ObjectHandle(handles_->next_object.fetch_add(1)); }
+
+  const CK_SLOT_ID slot_id_;
+  const Config config_;
+  std::shared_ptr<HandleCounters> handles_;
+  Store* factory_;
+  std::function<void()> on_initialized_;
+
+  mutable absl::Mutex mu_;
+  std::unique_ptr<TokenStore> store_ ABSL_GUARDED_BY(mu_);
+  TokenRecord record_ ABSL_GUARDED_BY(mu_);
+  std::string serial_ ABSL_GUARDED_BY(mu_);
+  LoginState login_ ABSL_GUARDED_BY(mu_) = LoginState::kPublic;
+  SecretBytes data_key_ ABSL_GUARDED_BY(mu_);  // while someone is logged in
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<CK_OBJECT_HANDLE, std::shared_ptr<const Object>> objects_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, ObjectHandle> token_handles_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Index> index_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<SessionHandle, std::weak_ptr<SessionState>> sessions_ ABSL_GUARDED_BY(mu_);
+  size_t rw_sessions_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_session_object_id_ ABSL_GUARDED_BY(mu_) = uint64_t{1} << 63;
+};
+
+}  // namespace cryptoki
+
+#endif  // CRYPTOKI_TOKEN_H_
