@@ -14,7 +14,7 @@ Library::Library(Config config, std::unique_ptr<Store> store)
 Library::~Library() {
   std::vector<std::shared_ptr<Token>> tokens;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     tokens.swap(tokens_);
   }
   for (auto& t : tokens) t->Shutdown();
@@ -54,7 +54,7 @@ Result<std::unique_ptr<Library>> Library::Create(Config config, std::unique_ptr<
 Result<> Library::LoadTokens() {
   auto stores = store_->OpenTokens();
   if (!stores) return Fail(stores.error());
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   for (auto& ts : *stores) {
     auto rec = ts->LoadRecord();
     if (!rec) {
@@ -89,7 +89,7 @@ void Library::AddFreeSlot() {
   }
   auto t = std::make_shared<Token>(id, config_, handles_, store_.get(), nullptr);
   t->set_on_initialized([this] {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     AddFreeSlot();
   });
   tokens_.push_back(std::move(t));
@@ -100,7 +100,7 @@ void Library::AddFreeSlot() {
 LibraryInfo Library::Info() const { return LibraryInfo{}; }
 
 std::vector<CK_SLOT_ID> Library::Slots() const {
-  absl::ReaderMutexLock l(&mu_);
+  ReaderMutexLock l(&mu_);
   std::vector<CK_SLOT_ID> out;
   out.reserve(tokens_.size());
   for (const auto& t : tokens_) out.push_back(t->slot_id());
@@ -117,7 +117,7 @@ Result<SlotInfo> Library::GetSlotInfo(CK_SLOT_ID slot) const {
 }
 
 Result<std::shared_ptr<Token>> Library::GetToken(CK_SLOT_ID slot) const {
-  absl::ReaderMutexLock l(&mu_);
+  ReaderMutexLock l(&mu_);
   for (const auto& t : tokens_)
     if (t->slot_id() == slot) return t;
   return Fail(Rv::kSlotIdInvalid);

@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "cryptoki/mutex.h"
 #include "cryptoki/config.h"
 #include "cryptoki/info.h"
 #include "cryptoki/store.h"
@@ -50,7 +50,7 @@ class Library {
   const Config config_;
   std::unique_ptr<Store> store_;
   std::shared_ptr<HandleCounters> handles_ = std::make_shared<HandleCounters>();
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<std::shared_ptr<Token>> tokens_ ABSL_GUARDED_BY(mu_);  // sorted by slot ID
 };
 

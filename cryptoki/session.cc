@@ -143,7 +143,7 @@ Result<> Session::FindInit(const Template& tmpl) {
   auto s = Open();
   if (!s) return Fail(s.error());
   SessionState& st = **s;
-  absl::MutexLock l(&st.mu);
+  MutexLock l(&st.mu);
   if (st.finding) return Fail(Rv::kOperationActive);
   auto found = token_->Find(tmpl, SIZE_MAX);
   if (!found) return Fail(found.error());
@@ -157,7 +157,7 @@ Result<size_t> Session::FindNext(std::span<ObjectHandle> out) {
   auto s = Open();
   if (!s) return Fail(s.error());
   SessionState& st = **s;
-  absl::MutexLock l(&st.mu);
+  MutexLock l(&st.mu);
   if (!st.finding) return Fail(Rv::kOperationNotInitialized);
   const size_t n = std::min(out.size(), st.found.size() - st.found_pos);
   std::copy_n(st.found.begin() + st.found_pos, n, out.begin());
@@ -177,7 +177,7 @@ Result<> Session::FindFinal() {
   auto s = Open();
   if (!s) return Fail(s.error());
   SessionState& st = **s;
-  absl::MutexLock l(&st.mu);
+  MutexLock l(&st.mu);
   if (!st.finding) return Fail(Rv::kOperationNotInitialized);
   st.finding = false;
   st.found.clear();
@@ -202,7 +202,7 @@ Result<> Session::Begin(OpKind kind, std::unique_ptr<Operation> op) {
   auto s = Open();
   if (!s) return Fail(s.error());
   SessionState& st = **s;
-  absl::MutexLock l(&st.mu);
+  MutexLock l(&st.mu);
   auto& slot = st.ops[static_cast<size_t>(kind)];
   if (slot != nullptr) return Fail(Rv::kOperationActive);
   slot = std::move(op);
@@ -211,13 +211,13 @@ Result<> Session::Begin(OpKind kind, std::unique_ptr<Operation> op) {
 
 bool Session::IsActive(OpKind kind) const {
   if (!is_open()) return false;
-  absl::MutexLock l(&state_->mu);
+  MutexLock l(&state_->mu);
   return state_->ops[static_cast<size_t>(kind)] != nullptr;
 }
 
 void Session::Cancel(OpKind kind) {
   if (!is_open()) return;
-  absl::MutexLock l(&state_->mu);
+  MutexLock l(&state_->mu);
   state_->ops[static_cast<size_t>(kind)].reset();
 }
 
@@ -227,7 +227,7 @@ namespace {
 // when |f| finishes it or fails for a reason other than the caller's buffer.
 template <class F>
 Result<> Run(SessionState& st, OpKind kind, const Output& out, bool finishes, F&& f) {
-  absl::MutexLock l(&st.mu);
+  MutexLock l(&st.mu);
   auto& op = st.ops[static_cast<size_t>(kind)];
   if (op == nullptr) return Fail(Rv::kOperationNotInitialized);
   if (op->needs_context_login) return Fail(Rv::kUserNotLoggedIn);

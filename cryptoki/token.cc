@@ -12,7 +12,7 @@
 namespace cryptoki {
 
 // Index finds candidate objects by the attributes searches use most: class,
-// key type, CKA_ID, CKA_LABEL and CKA_UNIQUE_ID. A search walks the
+// key type, CKA_ID, CKA_LABEL, CKA_UNIQUE_ID and CKA_PRIVATE. A search walks the
 // smallest candidate set, so its cost does not grow with the token.
 class Token::Index {
  public:
@@ -50,8 +50,8 @@ class Token::Index {
   }
 
  private:
-  static constexpr AttributeType kIndexed[] = {CKA_CLASS, CKA_KEY_TYPE, CKA_ID, CKA_LABEL,
-                                               CKA_UNIQUE_ID};
+  static constexpr AttributeType kIndexed[] = {CKA_CLASS, CKA_KEY_TYPE,  CKA_ID,
+                                               CKA_LABEL, CKA_UNIQUE_ID, CKA_PRIVATE};
   static std::string Key(AttributeType t, ByteView v) {
     std::string k(reinterpret_cast<const char*>(&t), sizeof t);
     k.append(reinterpret_cast<const char*>(v.data()), v.size());
@@ -107,7 +107,7 @@ Token::Token(CK_SLOT_ID slot_id, const Config& config, std::shared_ptr<HandleCou
 Token::~Token() = default;
 
 Result<> Token::Load() {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (store_ == nullptr) return {};
   auto rec = store_->LoadRecord();
   if (!rec) return Fail(rec.error());
@@ -151,7 +151,7 @@ Result<> Token::ReloadObjects() {
 
 void Token::RefreshIfChanged() const {
   auto* self = const_cast<Token*>(this);
-  absl::MutexLock l(&self->mu_);
+  MutexLock l(&self->mu_);
   if (store_ == nullptr || !store_->Changed()) return;
   if (auto rec = store_->LoadRecord()) {
     self->record_.so_pin.failures = rec->so_pin.failures;
@@ -164,18 +164,18 @@ void Token::RefreshIfChanged() const {
 }
 
 bool Token::initialized() const {
-  absl::ReaderMutexLock l(&mu_);
+  ReaderMutexLock l(&mu_);
   return record_.initialized;
 }
 
 LoginState Token::login_state() const {
-  absl::ReaderMutexLock l(&mu_);
+  ReaderMutexLock l(&mu_);
   return login_;
 }
 
 TokenInfo Token::Info() const {
   RefreshIfChanged();
-  absl::ReaderMutexLock l(&mu_);
+  ReaderMutexLock l(&mu_);
   TokenInfo i;
   i.label = record_.label;
   i.serial = serial_;
@@ -205,7 +205,7 @@ Result<SecretBytes> Token::VerifyPin(bool so, std::string_view pin) {
   const PinRole role = so ? PinRole::kSo : PinRole::kUser;
   PinRecord rec;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     if (store_ != nullptr && store_->Changed()) {
       if (auto r = store_->LoadRecord()) {  // another process may have counted failures
         record_.so_pin = r->so_pin;
@@ -217,7 +217,7 @@ Result<SecretBytes> Token::VerifyPin(bool so, std::string_view pin) {
   }
   // The KDF runs without the lock: it is slow by design.
   auto key = OpenPinRecord(rec, pin, role);
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   PinRecord& cur = so ? record_.so_pin : record_.user_pin;
   if (!key && key.error() != Rv::kPinIncorrect) return Fail(key.error());
   const uint32_t before = cur.failures;
@@ -240,7 +240,7 @@ Result<> Token::InitToken(std::string_view so_pin, std::string_view label) {
   if (label.size() > 32) return Fail(Rv::kArgumentsBad);
   bool was_initialized;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     if (shut_down_) return Fail(Rv::kTokenNotPresent);
     if (!sessions_.empty()) return Fail(Rv::kSessionExists);
     was_initialized = record_.initialized;
@@ -254,7 +254,7 @@ Result<> Token::InitToken(std::string_view so_pin, std::string_view label) {
   if (!so_rec) return Fail(so_rec.error());
 
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     CRYPTOKI_TRY(ResetLocked(std::move(*so_rec), label));
   }
   // Outside the token lock: the Library takes its own lock to add a slot.
@@ -282,6 +282,7 @@ Result<> Token::ResetLocked(PinRecord so_pin, std::string_view label) {
   record_ = std::move(rec);
   objects_.clear();
   token_handles_.clear();
+  session_objects_.clear();
   index_ = std::make_unique<Index>();
   login_ = LoginState::kPublic;
   data_key_.clear();
@@ -297,7 +298,7 @@ Result<Session> Token::OpenSession(SessionKind kind) {
   auto state = std::make_shared<SessionState>();
   state->rw = kind == SessionKind::kReadWrite;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     if (shut_down_) return Fail(Rv::kTokenNotPresent);
     if (!record_.initialized) return Fail(Rv::kTokenNotRecognized);
     if (!state->rw && login_ == LoginState::kSo) return Fail(Rv::kSessionReadWriteSoExists);
@@ -310,19 +311,20 @@ Result<Session> Token::OpenSession(SessionKind kind) {
 
 Result<> Token::CloseSession(SessionState& s) {
   {
-    absl::MutexLock sl(&s.mu);
+    MutexLock sl(&s.mu);
     if (s.closed.exchange(true)) return Fail(Rv::kSessionHandleInvalid);
     for (auto& op : s.ops) op.reset();
     s.finding = false;
     s.found.clear();
   }
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   sessions_.erase(s.handle);
   if (s.rw) --rw_sessions_;
-  std::vector<ObjectHandle> owned;
-  for (const auto& [h, o] : objects_)
-    if (o->owner() == s.handle) owned.push_back(ObjectHandle(h));
-  for (ObjectHandle h : owned) Erase(h);
+  if (auto it = session_objects_.find(s.handle); it != session_objects_.end()) {
+    const absl::flat_hash_set<CK_OBJECT_HANDLE> owned = std::move(it->second);
+    for (CK_OBJECT_HANDLE h : owned) Erase(ObjectHandle(h));
+    session_objects_.erase(s.handle);
+  }
   if (sessions_.empty() && login_ != LoginState::kPublic) EndLogin();
   return {};
 }
@@ -330,14 +332,14 @@ Result<> Token::CloseSession(SessionState& s) {
 void Token::CloseAllSessions() {
   std::vector<std::shared_ptr<SessionState>> open;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     for (const auto& [h, w] : sessions_)
       if (auto s = w.lock()) open.push_back(std::move(s));
   }
   for (auto& s : open) (void)CloseSession(*s);
   // Sessions whose Session object is already gone leave nothing behind, but
   // a handle may remain registered if its state died first.
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   sessions_.clear();
   rw_sessions_ = 0;
   if (login_ != LoginState::kPublic) EndLogin();
@@ -345,12 +347,12 @@ void Token::CloseAllSessions() {
 
 void Token::Shutdown() {
   CloseAllSessions();
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   shut_down_ = true;
 }
 
 Result<SessionInfo> Token::SessionInfoOf(const SessionState& s) const {
-  absl::ReaderMutexLock l(&mu_);
+  ReaderMutexLock l(&mu_);
   SessionInfo i;
   i.slot_id = slot_id_;
   i.flags = CKF_SERIAL_SESSION | (s.rw ? CKF_RW_SESSION : 0);
@@ -371,18 +373,18 @@ Result<SessionInfo> Token::SessionInfoOf(const SessionState& s) const {
 Result<> Token::Login(SessionState& s, CK_USER_TYPE user, std::string_view pin) {
   if (user == CKU_CONTEXT_SPECIFIC) {
     {
-      absl::ReaderMutexLock l(&mu_);
+      ReaderMutexLock l(&mu_);
       if (login_ != LoginState::kUser) return Fail(Rv::kUserNotLoggedIn);
     }
     {
-      absl::MutexLock sl(&s.mu);
+      MutexLock sl(&s.mu);
       bool pending = false;
       for (auto& op : s.ops) pending |= op != nullptr && op->needs_context_login;
       if (!pending) return Fail(Rv::kOperationNotInitialized);
     }
     auto key = VerifyPin(/*so=*/false, pin);
     if (!key) return Fail(key.error());
-    absl::MutexLock sl(&s.mu);
+    MutexLock sl(&s.mu);
     for (auto& op : s.ops)
       if (op != nullptr) op->needs_context_login = false;
     return {};
@@ -390,7 +392,7 @@ Result<> Token::Login(SessionState& s, CK_USER_TYPE user, std::string_view pin) 
   if (user != CKU_SO && user != CKU_USER) return Fail(Rv::kUserTypeInvalid);
   const bool so = user == CKU_SO;
   {
-    absl::ReaderMutexLock l(&mu_);
+    ReaderMutexLock l(&mu_);
     if (login_ == (so ? LoginState::kSo : LoginState::kUser)) {
       return Fail(Rv::kUserAlreadyLoggedIn);
     }
@@ -400,7 +402,7 @@ Result<> Token::Login(SessionState& s, CK_USER_TYPE user, std::string_view pin) 
   }
   auto key = VerifyPin(so, pin);
   if (!key) return Fail(key.error());
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   // The state may have moved while the KDF ran.
   if (login_ != LoginState::kPublic) {
     return Fail(login_ == (so ? LoginState::kSo : LoginState::kUser)
@@ -423,7 +425,7 @@ Result<> Token::Login(SessionState& s, CK_USER_TYPE user, std::string_view pin) 
 }
 
 Result<> Token::Logout() {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (login_ == LoginState::kPublic) return Fail(Rv::kUserNotLoggedIn);
   EndLogin();
   return {};
@@ -435,8 +437,9 @@ void Token::EndLogin() {
   data_key_.shrink_to_fit();
   if (store_ != nullptr) store_->SetDataKey(SecretBytes());
   std::vector<ObjectHandle> priv;
-  for (const auto& [h, o] : objects_)
-    if (o->is_private()) priv.push_back(ObjectHandle(h));
+  if (const Index::Set* set = index_->Candidates({attr::Private{true}})) {
+    for (CK_OBJECT_HANDLE h : *set) priv.push_back(ObjectHandle(h));
+  }
   for (ObjectHandle h : priv) {
     std::shared_ptr<const Object> o = objects_.at(h.value());
     Erase(h);
@@ -448,19 +451,19 @@ void Token::EndLogin() {
 
 Result<> Token::InitPin(SessionState& s, std::string_view pin) {
   {
-    absl::ReaderMutexLock l(&mu_);
+    ReaderMutexLock l(&mu_);
     if (login_ != LoginState::kSo || !s.rw) return Fail(Rv::kUserNotLoggedIn);
   }
   CRYPTOKI_TRY(CheckPinLength(pin));
   // The token holds the data key while someone is logged in.
   SecretBytes data_key;
   {
-    absl::ReaderMutexLock l(&mu_);
+    ReaderMutexLock l(&mu_);
     data_key = data_key_;
   }
   auto rec = MakePinRecord(pin, data_key, config_.kdf_log2n, PinRole::kUser);
   if (!rec) return Fail(rec.error());
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (login_ != LoginState::kSo) return Fail(Rv::kUserNotLoggedIn);
   TokenRecord next = record_;
   next.user_pin = std::move(*rec);
@@ -473,7 +476,7 @@ Result<> Token::SetPin(SessionState& s, std::string_view old_pin, std::string_vi
   if (!s.rw) return Fail(Rv::kSessionReadOnly);
   bool so;
   {
-    absl::ReaderMutexLock l(&mu_);
+    ReaderMutexLock l(&mu_);
     so = login_ == LoginState::kSo;
     if (!so && !record_.user_pin.is_set()) return Fail(Rv::kUserPinNotInitialized);
   }
@@ -482,7 +485,7 @@ Result<> Token::SetPin(SessionState& s, std::string_view old_pin, std::string_vi
   if (!key) return Fail(key.error());
   auto rec = MakePinRecord(new_pin, *key, config_.kdf_log2n, so ? PinRole::kSo : PinRole::kUser);
   if (!rec) return Fail(rec.error());
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   TokenRecord next = record_;
   (so ? next.so_pin : next.user_pin) = std::move(*rec);
   CRYPTOKI_TRY(store_->SaveRecord(next));
@@ -494,25 +497,35 @@ bool Token::Visible(const Object& o) const {
   return !o.is_private() || login_ == LoginState::kUser;
 }
 
-void Token::Insert(std::shared_ptr<const Object> o) {
+ObjectHandle Token::Insert(std::shared_ptr<const Object> o) {
   const ObjectHandle h = NewHandle();
   index_->Add(h, *o);
-  if (o->owner() == 0) token_handles_[o->id()] = h;
+  if (o->owner() == 0) {
+    token_handles_[o->id()] = h;
+  } else {
+    session_objects_[o->owner()].insert(h.value());
+  }
   objects_.emplace(h.value(), std::move(o));
+  return h;
 }
 
 void Token::Erase(ObjectHandle h) {
   auto it = objects_.find(h.value());
   if (it == objects_.end()) return;
   index_->Remove(h, *it->second);
-  if (it->second->owner() == 0) token_handles_.erase(it->second->id());
+  if (it->second->owner() == 0) {
+    token_handles_.erase(it->second->id());
+  } else if (auto owned = session_objects_.find(it->second->owner());
+             owned != session_objects_.end()) {
+    owned->second.erase(h.value());
+  }
   objects_.erase(it);
 }
 
 Result<ObjectHandle> Token::CreateObject(SessionState& s, const Template& tmpl) {
   bool is_so;
   {
-    absl::ReaderMutexLock l(&mu_);
+    ReaderMutexLock l(&mu_);
     is_so = login_ == LoginState::kSo;
   }
   BuildContext ctx;
@@ -531,7 +544,7 @@ Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> at
   };
   const bool token = flag(CKA_TOKEN);
   const bool priv = flag(CKA_PRIVATE);
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (token && !s.rw) return Fail(Rv::kSessionReadOnly);
   if (priv && login_ != LoginState::kUser) return Fail(Rv::kUserNotLoggedIn);
   if (s.closed.load()) return Fail(Rv::kSessionHandleInvalid);
@@ -544,15 +557,11 @@ Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> at
   } else {
     o = std::make_shared<const Object>(next_session_object_id_++, std::move(attrs), s.handle);
   }
-  const ObjectHandle h = NewHandle();
-  index_->Add(h, *o);
-  if (token) token_handles_[o->id()] = h;
-  objects_.emplace(h.value(), std::move(o));
-  return h;
+  return Insert(std::move(o));
 }
 
 Result<std::shared_ptr<const Object>> Token::GetObject(ObjectHandle h) const {
-  absl::ReaderMutexLock l(&mu_);
+  ReaderMutexLock l(&mu_);
   auto it = objects_.find(h.value());
   if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
   return it->second;
@@ -563,7 +572,7 @@ Result<ObjectHandle> Token::CopyObject(SessionState& s, ObjectHandle h, const Te
   if (!src) return Fail(src.error());
   bool is_so;
   {
-    absl::ReaderMutexLock l(&mu_);
+    ReaderMutexLock l(&mu_);
     is_so = login_ == LoginState::kSo;
   }
   CRYPTOKI_TRY(CheckChanges(**src, changes, ObjectOp::kCopy, is_so));
@@ -594,7 +603,7 @@ Result<ObjectHandle> Token::CopyObject(SessionState& s, ObjectHandle h, const Te
 }
 
 Result<> Token::DestroyObject(SessionState& s, ObjectHandle h) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   auto it = objects_.find(h.value());
   if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
   const std::shared_ptr<const Object> o = it->second;
@@ -606,7 +615,7 @@ Result<> Token::DestroyObject(SessionState& s, ObjectHandle h) {
 }
 
 Result<> Token::SetAttributes(SessionState& s, ObjectHandle h, const Template& changes) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   auto it = objects_.find(h.value());
   if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
   const std::shared_ptr<const Object> o = it->second;
@@ -622,7 +631,7 @@ Result<> Token::SetAttributes(SessionState& s, ObjectHandle h, const Template& c
 
 Result<std::vector<ObjectHandle>> Token::Find(const Template& tmpl, size_t max) const {
   RefreshIfChanged();
-  absl::ReaderMutexLock l(&mu_);
+  ReaderMutexLock l(&mu_);
   std::vector<ObjectHandle> out;
   const auto consider = [&](CK_OBJECT_HANDLE h, const Object& o) {
     if (out.size() < max && Visible(o) && Matches(o, tmpl)) out.push_back(ObjectHandle(h));

@@ -12,7 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
+#include "cryptoki/mutex.h"
 #include "cryptoki/config.h"
 #include "cryptoki/info.h"
 #include "cryptoki/object.h"
@@ -36,7 +36,7 @@ struct SessionState {
   SessionHandle handle = 0;
   bool rw = false;
   std::atomic<bool> closed{false};
-  mutable absl::Mutex mu;
+  mutable Mutex mu;
   // The running search (C_FindObjectsInit .. Final).
   bool finding ABSL_GUARDED_BY(mu) = false;
   std::vector<ObjectHandle> found ABSL_GUARDED_BY(mu);
@@ -110,7 +110,8 @@ class Token : public std::enable_shared_from_this<Token> {
   Result<> CheckPinLength(std::string_view pin) const;
   // VerifyPin checks |pin| for |role| outside the lock, counting failures.
   Result<SecretBytes> VerifyPin(bool so, std::string_view pin) ABSL_LOCKS_EXCLUDED(mu_);
-  void Insert(std::shared_ptr<const Object> o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Insert gives |o| a new handle; Erase forgets a handle.
+  ObjectHandle Insert(std::shared_ptr<const Object> o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Erase(ObjectHandle h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // EndLogin is logout's work: drops private session objects, re-handles
   // private token objects, forgets the data key.
@@ -126,7 +127,7 @@ class Token : public std::enable_shared_from_this<Token> {
   Store* factory_;
   std::function<void()> on_initialized_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::unique_ptr<TokenStore> store_ ABSL_GUARDED_BY(mu_);
   TokenRecord record_ ABSL_GUARDED_BY(mu_);
   std::string serial_ ABSL_GUARDED_BY(mu_);
@@ -136,6 +137,9 @@ class Token : public std::enable_shared_from_this<Token> {
   absl::flat_hash_map<CK_OBJECT_HANDLE, std::shared_ptr<const Object>> objects_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, ObjectHandle> token_handles_ ABSL_GUARDED_BY(mu_);
+  // The session objects of each session, so closing one costs what it owns.
+  absl::flat_hash_map<SessionHandle, absl::flat_hash_set<CK_OBJECT_HANDLE>> session_objects_
+      ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Index> index_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<SessionHandle, std::weak_ptr<SessionState>> sessions_ ABSL_GUARDED_BY(mu_);
   size_t rw_sessions_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,0 +1,50 @@
+// mutex.h: Mutex, a reader/writer lock with Abseil's thread-safety
+// annotations, over std::shared_mutex (pthread rwlock), which
+// ThreadSanitizer models exactly.
+#ifndef CRYPTOKI_MUTEX_H_
+#define CRYPTOKI_MUTEX_H_
+
+#include <shared_mutex>
+
+#include "absl/base/thread_annotations.h"
+
+namespace cryptoki {
+
+class ABSL_LOCKABLE Mutex {
+ public:
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { m_.lock(); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { m_.unlock(); }
+  void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { m_.lock_shared(); }
+  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { m_.unlock_shared(); }
+
+ private:
+  std::shared_mutex m_;
+};
+
+// MutexLock holds |mu| exclusively for its scope.
+class ABSL_SCOPED_LOCKABLE MutexLock {
+ public:
+  explicit MutexLock(Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_->Lock(); }
+  ~MutexLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+  MutexLock(const MutexLock&) = delete;
+  MutexLock& operator=(const MutexLock&) = delete;
+
+ private:
+  Mutex* mu_;
+};
+
+// ReaderMutexLock holds |mu| shared for its scope.
+class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
+ public:
+  explicit ReaderMutexLock(Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) : mu_(mu) { mu_->ReaderLock(); }
+  ~ReaderMutexLock() ABSL_UNLOCK_FUNCTION() { mu_->ReaderUnlock(); }
+  ReaderMutexLock(const ReaderMutexLock&) = delete;
+  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+
+ private:
+  Mutex* mu_;
+};
+
+}  // namespace cryptoki
+
+#endif  // CRYPTOKI_MUTEX_H_
