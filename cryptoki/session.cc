@@ -1,6 +1,10 @@
 #include "cryptoki/session.h"
 
+#include <openssl/aead.h>
 #include <openssl/rand.h>
+
+#include <atomic>
+#include <cstring>
 
 #include "cryptoki/token.h"
 
@@ -283,6 +287,149 @@ Result<> Session::VerifyOneShot(OpKind kind, ByteView data, ByteView signature) 
     if (op.multipart) return Fail(Rv::kOperationActive);
     return op.VerifyOneShot(data, signature);
   });
+}
+
+namespace {
+
+std::atomic<OperationRestorer> g_restorer{nullptr};
+
+constexpr uint8_t kStateVersion = 1;
+constexpr char kStateAad[] = "cryptoki operation state v1";
+
+bool UsesEncryptionKey(OpKind k) { return k == OpKind::kEncrypt || k == OpKind::kDecrypt; }
+
+void PutU64(Bytes& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// Reader walks a byte string; any overrun makes it fail.
+struct Reader {
+  ByteView in;
+  bool ok = true;
+  uint64_t Uint(size_t n) {
+    if (in.size() < n) {
+      ok = false;
+      return 0;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v |= uint64_t{in[i]} << (8 * i);
+    in = in.subspan(n);
+    return v;
+  }
+  ByteView Take(size_t n) {
+    if (in.size() < n) {
+      ok = false;
+      return {};
+    }
+    ByteView v = in.first(n);
+    in = in.subspan(n);
+    return v;
+  }
+};
+
+}  // namespace
+
+void SetOperationRestorer(OperationRestorer restorer) { g_restorer.store(restorer); }
+
+Result<Bytes> Session::GetOperationState() const {
+  auto s = Open();
+  if (!s) return Fail(s.error());
+  SessionState& st = **s;
+  SecretBytes plain = {kStateVersion};
+  size_t count = 0;
+  {
+    MutexLock l(&st.mu);
+    for (size_t k = 0; k < kOpKinds; ++k) {
+      const Operation* op = st.ops[k].get();
+      if (op == nullptr) continue;
+      ++count;
+      SecretBytes body;
+      CRYPTOKI_TRY(op->SaveState(body));
+      Bytes head = {static_cast<uint8_t>(k), static_cast<uint8_t>(op->key != nullptr)};
+      PutU64(head, op->key != nullptr ? op->key->id() : 0);
+      PutU64(head, body.size());
+      plain.insert(plain.end(), head.begin(), head.end());
+      plain.insert(plain.end(), body.begin(), body.end());
+    }
+  }
+  if (count == 0) return Fail(Rv::kOperationNotInitialized);
+  const SecretBytes& key = token_->handles_->state_key;
+  bssl::ScopedEVP_AEAD_CTX ctx;
+  const EVP_AEAD* aead = EVP_aead_aes_256_gcm();
+  if (!EVP_AEAD_CTX_init(ctx.get(), aead, key.data(), key.size(), EVP_AEAD_DEFAULT_TAG_LENGTH,
+                         nullptr)) {
+    return Fail(Rv::kGeneralError);
+  }
+  const size_t nonce_len = EVP_AEAD_nonce_length(aead);
+  Bytes blob(nonce_len + plain.size() + EVP_AEAD_max_overhead(aead));
+  RAND_bytes(blob.data(), nonce_len);
+  size_t out_len = 0;
+  if (!EVP_AEAD_CTX_seal(ctx.get(), blob.data() + nonce_len, &out_len, blob.size() - nonce_len,
+                         blob.data(), nonce_len, plain.data(), plain.size(),
+                         reinterpret_cast<const uint8_t*>(kStateAad), sizeof kStateAad)) {
+    return Fail(Rv::kGeneralError);
+  }
+  blob.resize(nonce_len + out_len);
+  return blob;
+}
+
+Result<> Session::SetOperationState(ByteView state, ObjectHandle encryption_key,
+                                    ObjectHandle authentication_key) {
+  auto s = Open();
+  if (!s) return Fail(s.error());
+  const OperationRestorer restore = g_restorer.load();
+  if (restore == nullptr) return Fail(Rv::kSavedStateInvalid);
+  const SecretBytes& key = token_->handles_->state_key;
+  bssl::ScopedEVP_AEAD_CTX ctx;
+  const EVP_AEAD* aead = EVP_aead_aes_256_gcm();
+  if (!EVP_AEAD_CTX_init(ctx.get(), aead, key.data(), key.size(), EVP_AEAD_DEFAULT_TAG_LENGTH,
+                         nullptr)) {
+    return Fail(Rv::kGeneralError);
+  }
+  const size_t nonce_len = EVP_AEAD_nonce_length(aead);
+  if (state.size() < nonce_len) return Fail(Rv::kSavedStateInvalid);
+  SecretBytes plain(state.size());
+  size_t plain_len = 0;
+  if (!EVP_AEAD_CTX_open(ctx.get(), plain.data(), &plain_len, plain.size(), state.data(),
+                         nonce_len, state.data() + nonce_len, state.size() - nonce_len,
+                         reinterpret_cast<const uint8_t*>(kStateAad), sizeof kStateAad)) {
+    return Fail(Rv::kSavedStateInvalid);
+  }
+  Reader r{ByteView(plain.data(), plain_len)};
+  if (r.Uint(1) != kStateVersion || !r.ok) return Fail(Rv::kSavedStateInvalid);
+
+  std::unique_ptr<Operation> restored[kOpKinds];
+  bool used_enc = false, used_auth = false;
+  while (!r.in.empty()) {
+    const uint64_t kind = r.Uint(1);
+    const bool has_key = r.Uint(1) != 0;
+    const uint64_t key_id = r.Uint(8);
+    const uint64_t len = r.Uint(8);
+    const ByteView body = r.Take(len);
+    if (!r.ok || kind >= kOpKinds || restored[kind] != nullptr) return Fail(Rv::kSavedStateInvalid);
+    const OpKind k = static_cast<OpKind>(kind);
+    std::shared_ptr<const Object> op_key;
+    if (has_key) {
+      const ObjectHandle h = UsesEncryptionKey(k) ? encryption_key : authentication_key;
+      (UsesEncryptionKey(k) ? used_enc : used_auth) = true;
+      if (!h.valid()) return Fail(Rv::kKeyNeeded);
+      auto o = GetKey(h);
+      if (!o) return Fail(o.error());
+      if ((*o)->id() != key_id) return Fail(Rv::kKeyChanged);
+      op_key = std::move(*o);
+    }
+    auto op = restore(k, body, op_key);
+    if (!op) return Fail(op.error());
+    (*op)->key = std::move(op_key);
+    restored[kind] = std::move(*op);
+  }
+  if ((encryption_key.valid() && !used_enc) || (authentication_key.valid() && !used_auth)) {
+    return Fail(Rv::kKeyNotNeeded);
+  }
+  SessionState& st = **s;
+  MutexLock l(&st.mu);
+  for (size_t k = 0; k < kOpKinds; ++k) st.ops[k] = std::move(restored[k]);
+  return {};
 }
 
 }  // namespace cryptoki

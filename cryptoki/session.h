@@ -27,6 +27,13 @@ namespace cryptoki {
 class Token;
 struct SessionState;
 
+// OperationRestorer rebuilds an operation of |kind| from the bytes its
+// SaveState wrote, with |key| (null for keyless operations). The mechanism
+// layer installs one; without it SetOperationState is kSavedStateInvalid.
+using OperationRestorer = Result<std::unique_ptr<Operation>> (*)(OpKind kind, ByteView state,
+                                                                 std::shared_ptr<const Object> key);
+void SetOperationRestorer(OperationRestorer restorer);
+
 enum class SessionKind { kReadOnly, kReadWrite };
 
 class Session {
@@ -127,6 +134,20 @@ class Session {
   void Cancel(OpKind kind);
   // IsActive says whether an operation of |kind| is running.
   bool IsActive(OpKind kind) const;
+
+  // GetOperationState saves every active cryptographic operation into one
+  // blob (C_GetOperationState): sealed with AES-256-GCM under a key that
+  // lives only in this Library, so it carries nothing in the clear and a
+  // forged or foreign blob is refused. kOperationNotInitialized with no
+  // active operation, kStateUnsaveable if one cannot be saved.
+  Result<Bytes> GetOperationState() const;
+  // SetOperationState replaces the session's operations with those in
+  // |state|. Encryption and decryption take |encryption_key|, signing and
+  // verification |authentication_key| (CK_INVALID_HANDLE for none). Errors:
+  // kSavedStateInvalid, kKeyNeeded, kKeyNotNeeded, kKeyChanged (not the key
+  // the state was saved with).
+  Result<> SetOperationState(ByteView state, ObjectHandle encryption_key,
+                             ObjectHandle authentication_key);
 
   // The token this session is on.
   Token& token() const;

@@ -92,6 +92,8 @@ CK_FLAGS PinFlags(uint32_t failures, uint32_t max, CK_FLAGS low, CK_FLAGS final_
 
 }  // namespace
 
+HandleCounters::HandleCounters() : state_key(32) { RAND_bytes(state_key.data(), state_key.size()); }
+
 Token::Token(CK_SLOT_ID slot_id, const Config& config, std::shared_ptr<HandleCounters> handles,
              Store* factory, std::unique_ptr<TokenStore> store)
     : slot_id_(slot_id),

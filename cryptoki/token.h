@@ -26,8 +26,11 @@ enum class LoginState : uint8_t { kPublic, kUser, kSo };
 // HandleCounters hands out session and object handles for a whole Library:
 // never 0, never reused.
 struct HandleCounters {
+  HandleCounters();
   std::atomic<CK_ULONG> next_session{1};
   std::atomic<CK_ULONG> next_object{1};
+  // Seals saved operation states (Session::GetOperationState).
+  SecretBytes state_key;
 };
 
 // SessionState is the inside of a Session, shared with the C adapter's

@@ -412,5 +412,113 @@ TEST_F(SessionTest, MovedFromSessionIsClosedAndTargetStaysOpen) {
   EXPECT_EQ(token_->Info().session_count, 1u);
 }
 
+// CountingOp is a digest-like operation whose whole state is a byte count.
+class CountingOp : public Operation {
+ public:
+  explicit CountingOp(uint64_t n = 0) : n_(n) {}
+  Result<> Update(ByteView in, Output&) override {
+    n_ += in.size();
+    return {};
+  }
+  Result<> Final(Output& out) override {
+    CRYPTOKI_TRY(out.Fits(1));
+    if (out.Ready()) out.buffer[0] = static_cast<uint8_t>(n_);
+    return {};
+  }
+  Result<> SaveState(SecretBytes& out) const override {
+    out.push_back(static_cast<uint8_t>(n_));
+    return {};
+  }
+
+ private:
+  uint64_t n_;
+};
+
+Result<std::unique_ptr<Operation>> RestoreCounting(OpKind, ByteView state,
+                                                   std::shared_ptr<const Object>) {
+  if (state.size() != 1) return Fail(Rv::kSavedStateInvalid);
+  return std::unique_ptr<Operation>(std::make_unique<CountingOp>(state[0]));
+}
+
+class OperationStateTest : public SessionTest {
+ protected:
+  void SetUp() override {
+    SessionTest::SetUp();
+    SetOperationRestorer(RestoreCounting);
+  }
+  uint8_t Finish(Session& s) {
+    uint8_t b = 0;
+    Output out = Output::Into(std::span<uint8_t>(&b, 1));
+    EXPECT_THAT(s.Final(OpKind::kDigest, out), IsOk());
+    return b;
+  }
+};
+
+TEST_F(OperationStateTest, SavedStateResumesInAnotherSession) {
+  Session a = Open(SessionKind::kReadOnly);
+  ASSERT_THAT(a.Begin(OpKind::kDigest, std::make_unique<CountingOp>()), IsOk());
+  Output none = Output::Query();
+  ASSERT_THAT(a.Update(OpKind::kDigest, Bytes(5), none), IsOk());
+  ASSERT_OK_AND_ASSIGN(Bytes state, a.GetOperationState());
+  Session b = Open(SessionKind::kReadOnly);
+  ASSERT_THAT(b.SetOperationState(state, ObjectHandle(), ObjectHandle()), IsOk());
+  ASSERT_THAT(b.Update(OpKind::kDigest, Bytes(2), none), IsOk());
+  EXPECT_EQ(Finish(b), 7);
+  EXPECT_EQ(Finish(a), 5);
+}
+
+TEST_F(OperationStateTest, NoActiveOperationIsOperationNotInitialized) {
+  Session a = Open(SessionKind::kReadOnly);
+  EXPECT_THAT(a.GetOperationState(), RvIs(Rv::kOperationNotInitialized));
+}
+
+TEST_F(OperationStateTest, UnsaveableOperationIsStateUnsaveable) {
+  Session a = Open(SessionKind::kReadOnly);
+  ASSERT_THAT(a.Begin(OpKind::kDigest, std::make_unique<Operation>()), IsOk());
+  EXPECT_THAT(a.GetOperationState(), RvIs(Rv::kStateUnsaveable));
+}
+
+TEST_F(OperationStateTest, ForgedOrForeignStateIsSavedStateInvalid) {
+  Session a = Open(SessionKind::kReadOnly);
+  ASSERT_THAT(a.Begin(OpKind::kDigest, std::make_unique<CountingOp>(3)), IsOk());
+  ASSERT_OK_AND_ASSIGN(Bytes state, a.GetOperationState());
+  Bytes forged = state;
+  forged[forged.size() / 2] ^= 1;
+  EXPECT_THAT(a.SetOperationState(forged, ObjectHandle(), ObjectHandle()),
+              RvIs(Rv::kSavedStateInvalid));
+  EXPECT_THAT(a.SetOperationState(Bytes(3), ObjectHandle(), ObjectHandle()),
+              RvIs(Rv::kSavedStateInvalid));
+  // Another library (another process) has another sealing key.
+  auto other_lib = NewLibrary();
+  auto other = InitializedToken(*other_lib)->OpenSession(SessionKind::kReadOnly);
+  ASSERT_THAT(other, IsOk());
+  EXPECT_THAT(other->SetOperationState(state, ObjectHandle(), ObjectHandle()),
+              RvIs(Rv::kSavedStateInvalid));
+}
+
+TEST_F(OperationStateTest, KeyGivenForKeylessStateIsKeyNotNeeded) {
+  Session a = Open(SessionKind::kReadOnly);
+  ASSERT_THAT(a.Begin(OpKind::kDigest, std::make_unique<CountingOp>(3)), IsOk());
+  ASSERT_OK_AND_ASSIGN(Bytes state, a.GetOperationState());
+  ASSERT_OK_AND_ASSIGN(ObjectHandle key, a.CreateObject(DataObject(false, false)));
+  EXPECT_THAT(a.SetOperationState(state, key, ObjectHandle()), RvIs(Rv::kKeyNotNeeded));
+}
+
+TEST_F(OperationStateTest, KeyedStateNeedsTheSameKey) {
+  Session a = Open(SessionKind::kReadOnly);
+  ASSERT_OK_AND_ASSIGN(ObjectHandle k1,
+                       a.CreateObject({attr::Class{CKO_SECRET_KEY}, attr::Private{false},
+                                       attr::KeyType{CKK_GENERIC_SECRET}, attr::Value{Bytes(16)}}));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle k2, a.CopyObject(k1, {}));
+  auto op = std::make_unique<CountingOp>(1);
+  op->key = *a.GetKey(k1);
+  ASSERT_THAT(a.Begin(OpKind::kSign, std::move(op)), IsOk());
+  ASSERT_OK_AND_ASSIGN(Bytes state, a.GetOperationState());
+  EXPECT_THAT(a.SetOperationState(state, ObjectHandle(), ObjectHandle()), RvIs(Rv::kKeyNeeded));
+  EXPECT_THAT(a.SetOperationState(state, ObjectHandle(), k2), RvIs(Rv::kKeyChanged));
+  EXPECT_THAT(a.SetOperationState(state, ObjectHandle(), k1), IsOk());
+  EXPECT_TRUE(a.IsActive(OpKind::kSign));
+}
+
 }  // namespace
 }  // namespace cryptoki
