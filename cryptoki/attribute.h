@@ -91,6 +91,36 @@ class Template {
   std::vector<Attribute> attrs_;
 };
 
+// EncodeTemplate returns the byte form in which the core keeps an
+// attribute-array attribute (CKA_WRAP_TEMPLATE, CKA_UNWRAP_TEMPLATE,
+// CKA_DERIVE_TEMPLATE): per attribute, CK_ULONG type, CK_ULONG length and the
+// value, in host byte order with no padding.
+inline SecretBytes EncodeTemplate(const Template& t) {
+  SecretBytes out;
+  for (const Attribute& a : t) {
+    const CK_ULONG head[2] = {a.type(), a.value().size()};
+    const auto* h = reinterpret_cast<const uint8_t*>(head);
+    out.insert(out.end(), h, h + sizeof head);
+    out.insert(out.end(), a.value().begin(), a.value().end());
+  }
+  return out;
+}
+
+// DecodeTemplate parses EncodeTemplate's form; nullopt if malformed.
+inline std::optional<Template> DecodeTemplate(ByteView b) {
+  Template t;
+  while (!b.empty()) {
+    CK_ULONG head[2];
+    if (b.size() < sizeof head) return std::nullopt;
+    memcpy(head, b.data(), sizeof head);
+    b = b.subspan(sizeof head);
+    if (b.size() < head[1]) return std::nullopt;
+    t.Add(Attribute(head[0], b.first(head[1])));
+    b = b.subspan(head[1]);
+  }
+  return t;
+}
+
 // Typed attributes. Each converts to an Attribute and decodes a value back
 // (Session::Get<attr::Label>(handle) returns a std::string).
 namespace attr {
@@ -199,6 +229,20 @@ struct AllowedMechanisms {
     return v;
   }
 };
+
+// TemplateAttr is an attribute-array attribute holding a Template.
+template <AttributeType T>
+struct TemplateAttr {
+  static constexpr AttributeType kType = T;
+  using value_type = Template;
+  Template value;
+  operator Attribute() const { return Attribute(T, EncodeTemplate(value)); }
+  static std::optional<Template> Decode(const Attribute& a) { return DecodeTemplate(a.value()); }
+};
+
+using WrapTemplate = TemplateAttr<CKA_WRAP_TEMPLATE>;
+using UnwrapTemplate = TemplateAttr<CKA_UNWRAP_TEMPLATE>;
+using DeriveTemplate = TemplateAttr<CKA_DERIVE_TEMPLATE>;
 
 }  // namespace attr
 }  // namespace cryptoki

@@ -91,6 +91,7 @@ constexpr Rule kKey[] = {
     {CKA_LOCAL, Kind::kBool, kTokenSet, Def::kFalse},
     {CKA_KEY_GEN_MECHANISM, Kind::kUlong, kTokenSet, Def::kUnavailable},
     {CKA_ALLOWED_MECHANISMS, Kind::kMechArray, 0, Def::kEmpty},
+    {CKA_DERIVE_TEMPLATE, Kind::kAttrArray, 0, Def::kEmpty},
 };
 constexpr Rule kPublicKey[] = {
     {CKA_SUBJECT, Kind::kBytes, kModifiable, Def::kEmpty},
@@ -287,8 +288,10 @@ Result<> CheckValue(const Attribute& a, Kind kind) {
     case Kind::kMechArray:
       if (n % sizeof(CK_MECHANISM_TYPE)) return Fail(Rv::kAttributeValueInvalid);
       return {};
-    case Kind::kBytes:
     case Kind::kAttrArray:
+      if (!DecodeTemplate(a.value())) return Fail(Rv::kAttributeValueInvalid);
+      return {};
+    case Kind::kBytes:
       return {};
   }
   return {};

@@ -302,5 +302,26 @@ TEST_F(ObjectTest, AllowedMechanismsAreStored) {
               Optional(std::vector<CK_MECHANISM_TYPE>{CKM_AES_GCM, CKM_AES_CBC}));
 }
 
+TEST_F(ObjectTest, WrapAndUnwrapTemplatesRoundTrip) {
+  Template t = AesKey();
+  t.Add(attr::WrapTemplate{{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_AES}}});
+  t.Add(attr::UnwrapTemplate{{attr::Sensitive{true}}});
+  ASSERT_OK_AND_ASSIGN(ObjectHandle h, s().CreateObject(t));
+  auto wrap = s().Get<attr::WrapTemplate>(h);
+  ASSERT_THAT(wrap, IsOk());
+  ASSERT_EQ(wrap->size(), 2u);
+  EXPECT_EQ(wrap->Find(CKA_KEY_TYPE)->AsUlong(), CKK_AES);
+  auto unwrap = s().Get<attr::UnwrapTemplate>(h);
+  ASSERT_THAT(unwrap, IsOk());
+  EXPECT_EQ(unwrap->Find(CKA_SENSITIVE)->AsBool(), true);
+  EXPECT_THAT(s().Get<attr::DeriveTemplate>(h), Optional(::testing::Property(&Template::empty, true)));
+}
+
+TEST_F(ObjectTest, MalformedAttributeArrayIsAttributeValueInvalid) {
+  Template t = AesKey();
+  t.Add(Attribute(CKA_WRAP_TEMPLATE, Bytes{1, 2, 3}));
+  EXPECT_THAT(s().CreateObject(t), RvIs(Rv::kAttributeValueInvalid));
+}
+
 }  // namespace
 }  // namespace cryptoki
