@@ -37,11 +37,10 @@ Fixture& TokenWith(int n) {
   f.session.emplace(std::move(*f.token->OpenSession(SessionKind::kReadWrite)));
   for (int i = 0; i < n; ++i) {
     const std::string id = std::to_string(i);
-    auto h = f.session->CreateObject({attr::Class{CKO_SECRET_KEY},
-                                      attr::KeyType{CKK_GENERIC_SECRET}, attr::Private{false},
-                                      attr::Value{Bytes(32, 1)}, attr::Token{true},
-                                      attr::Label{"obj-" + id},
-                                      attr::Id{Bytes(id.begin(), id.end())}});
+    auto h =
+        f.session->CreateObject({attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
+                                 attr::Private{false}, attr::Value{Bytes(32, 1)}, attr::Token{true},
+                                 attr::Label{"obj-" + id}, attr::Id{Bytes(id.begin(), id.end())}});
     if (!h) {
       std::fprintf(stderr, "CreateObject: %s\n", to_string(h.error()).c_str());
       std::abort();
@@ -52,7 +51,8 @@ Fixture& TokenWith(int n) {
 
 void BM_Find_ByLabel(benchmark::State& state) {
   Fixture& f = TokenWith(static_cast<int>(state.range(0)));
-  const Template tmpl{attr::Class{CKO_SECRET_KEY}, attr::Label{"obj-" + std::to_string(state.range(0) / 2)}};
+  const Template tmpl{attr::Class{CKO_SECRET_KEY},
+                      attr::Label{"obj-" + std::to_string(state.range(0) / 2)}};
   for (auto _ : state) {
     auto found = f.session->Find(tmpl, 1);
     if (!found || found->size() != 1) state.SkipWithError("object not found");

@@ -72,10 +72,12 @@ expected<Config, ConfigError> ParseConfig(std::string_view text, std::string_vie
     line = Trim(line);
     if (line.empty()) continue;
     const auto error = [&](const std::string& what) {
-      return unexpected(ConfigError{std::string(source) + ":" + std::to_string(line_no) + ": " + what});
+      return unexpected(
+          ConfigError{std::string(source) + ":" + std::to_string(line_no) + ": " + what});
     };
     const size_t eq = line.find('=');
-    if (eq == std::string_view::npos) return error("expected 'key = value', got '" + std::string(line) + "'");
+    if (eq == std::string_view::npos)
+      return error("expected 'key = value', got '" + std::string(line) + "'");
     const std::string key(Trim(line.substr(0, eq)));
     const std::string_view value = Trim(line.substr(eq + 1));
     const auto bad_value = [&](std::string_view expect) {
@@ -96,7 +98,8 @@ expected<Config, ConfigError> ParseConfig(std::string_view text, std::string_vie
       }
     } else if (key == "objectstore.umask") {
       // Accepted for softhsm2.conf compatibility; files are always created 0600.
-      if (!ParseUint(value, 0, 0777).has_value() && value.substr(0, 1) != "0") return bad_value("an octal umask");
+      if (!ParseUint(value, 0, 0777).has_value() && value.substr(0, 1) != "0")
+        return bad_value("an octal umask");
     } else if (key == "log.level") {
       const std::string v = Lower(value);
       if (v == "error") {
@@ -156,7 +159,8 @@ expected<Config, ConfigError> ParseConfig(std::string_view text, std::string_vie
     }
   }
   if (c.min_pin_length > c.max_pin_length) {
-    return unexpected(ConfigError{std::string(source) + ": pin.min_length is greater than pin.max_length"});
+    return unexpected(
+        ConfigError{std::string(source) + ": pin.min_length is greater than pin.max_length"});
   }
   return c;
 }

@@ -12,9 +12,9 @@
 #include <memory>
 #include <vector>
 
-#include "cryptoki/mutex.h"
 #include "cryptoki/config.h"
 #include "cryptoki/info.h"
+#include "cryptoki/mutex.h"
 #include "cryptoki/store.h"
 #include "cryptoki/token.h"
 

@@ -29,8 +29,8 @@ enum : uint32_t {
   kComputed = 1u << 12,       // the token sets it; never given by the caller
   kGenAllowed = 1u << 13,     // yet C_GenerateKey, C_DeriveKey and C_UnwrapKey may ask for it
 };
-constexpr uint32_t kKeyPart = kNoGenerate | kNoUnwrap;        // 4,6
-constexpr uint32_t kSecretPart = kKeyPart | kSecret;          // 4,6,7
+constexpr uint32_t kKeyPart = kNoGenerate | kNoUnwrap;                           // 4,6
+constexpr uint32_t kSecretPart = kKeyPart | kSecret;                             // 4,6,7
 constexpr uint32_t kTokenSet = kNoCreate | kNoGenerate | kNoUnwrap | kComputed;  // 2,4,6
 
 // Default values.
@@ -247,7 +247,8 @@ Result<Schema> SchemaFor(CK_OBJECT_CLASS cls, CK_ULONG kt) {
   if (cls == CKO_SECRET_KEY) {
     if (!IsSecretKeyType(kt)) return Fail(Rv::kAttributeValueInvalid);
     s.Add(kSecretKey);
-    s.Add(kt == CKK_DES3 ? std::span<const Rule>(kSecretValue) : std::span<const Rule>(kSecretValueLen));
+    s.Add(kt == CKK_DES3 ? std::span<const Rule>(kSecretValue)
+                         : std::span<const Rule>(kSecretValueLen));
     return s;
   }
   s.Add(pub ? std::span<const Rule>(kPublicKey) : std::span<const Rule>(kPrivateKey));
@@ -483,11 +484,10 @@ Result<std::vector<Attribute>> BuildAttributes(const Template& tmpl, const Build
     const Rule* r = schema->Find(a.type());
     if (r == nullptr) return Fail(Rv::kAttributeTypeInvalid);
     CRYPTOKI_TRY(CheckValue(a, r->kind));
-    const bool forbidden = (r->flags & kComputed) ||
-                           (op == ObjectOp::kCreate && (r->flags & kNoCreate)) ||
-                           ((op == ObjectOp::kGenerate || op == ObjectOp::kDerive) &&
-                            (r->flags & kNoGenerate)) ||
-                           (op == ObjectOp::kUnwrap && (r->flags & kNoUnwrap));
+    const bool forbidden =
+        (r->flags & kComputed) || (op == ObjectOp::kCreate && (r->flags & kNoCreate)) ||
+        ((op == ObjectOp::kGenerate || op == ObjectOp::kDerive) && (r->flags & kNoGenerate)) ||
+        (op == ObjectOp::kUnwrap && (r->flags & kNoUnwrap));
     // CKA_MODULUS_BITS is how a caller asks for an RSA key's size.
     const bool asked = (op == ObjectOp::kGenerate && (r->flags & kGenRequired)) ||
                        (op != ObjectOp::kCreate && (r->flags & kGenAllowed));
@@ -519,7 +519,8 @@ Result<std::vector<Attribute>> BuildAttributes(const Template& tmpl, const Build
   if (!missing) return Fail(missing.error());
 
   if (FindIn(attrs, CKA_PRIVATE) == nullptr) {
-    attrs.push_back(Attribute::Bool(CKA_PRIVATE, *cls == CKO_PRIVATE_KEY || *cls == CKO_SECRET_KEY));
+    attrs.push_back(
+        Attribute::Bool(CKA_PRIVATE, *cls == CKO_PRIVATE_KEY || *cls == CKO_SECRET_KEY));
   }
   if (*cls != CKO_DATA) attrs.push_back(RandomUniqueId());
 

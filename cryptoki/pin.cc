@@ -54,7 +54,8 @@ Result<PinRecord> MakePinRecord(std::string_view pin, const SecretBytes& data_ke
     return Fail(Rv::kGeneralError);
   }
   const size_t nonce_len = EVP_AEAD_nonce_length(EVP_aead_aes_256_gcm());
-  r.sealed_data_key.resize(nonce_len + data_key.size() + EVP_AEAD_max_overhead(EVP_aead_aes_256_gcm()));
+  r.sealed_data_key.resize(nonce_len + data_key.size() +
+                           EVP_AEAD_max_overhead(EVP_aead_aes_256_gcm()));
   RAND_bytes(r.sealed_data_key.data(), nonce_len);
   const Bytes aad = Aad(role);
   size_t out_len = 0;

@@ -390,8 +390,8 @@ Result<> Session::SetOperationState(ByteView state, ObjectHandle encryption_key,
   if (state.size() < nonce_len) return Fail(Rv::kSavedStateInvalid);
   SecretBytes plain(state.size());
   size_t plain_len = 0;
-  if (!EVP_AEAD_CTX_open(ctx.get(), plain.data(), &plain_len, plain.size(), state.data(),
-                         nonce_len, state.data() + nonce_len, state.size() - nonce_len,
+  if (!EVP_AEAD_CTX_open(ctx.get(), plain.data(), &plain_len, plain.size(), state.data(), nonce_len,
+                         state.data() + nonce_len, state.size() - nonce_len,
                          reinterpret_cast<const uint8_t*>(kStateAad), sizeof kStateAad)) {
     return Fail(Rv::kSavedStateInvalid);
   }

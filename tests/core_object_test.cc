@@ -56,8 +56,8 @@ TEST_F(ObjectTest, KeyWithoutValueIsTemplateIncomplete) {
 }
 
 TEST_F(ObjectTest, UnsupportedKeyTypeIsAttributeValueInvalid) {
-  EXPECT_THAT(s().CreateObject({attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_RC4},
-                                attr::Value{Bytes(16)}}),
+  EXPECT_THAT(s().CreateObject(
+                  {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_RC4}, attr::Value{Bytes(16)}}),
               RvIs(Rv::kAttributeValueInvalid));
 }
 
@@ -112,8 +112,8 @@ TEST_F(ObjectTest, RsaPublicKeyGetsModulusBits) {
   Bytes modulus(256, 0xff);
   ASSERT_OK_AND_ASSIGN(
       ObjectHandle h,
-      s().CreateObject({attr::Class{CKO_PUBLIC_KEY}, attr::KeyType{CKK_RSA},
-                        attr::Modulus{modulus}, attr::PublicExponent{Bytes{1, 0, 1}}}));
+      s().CreateObject({attr::Class{CKO_PUBLIC_KEY}, attr::KeyType{CKK_RSA}, attr::Modulus{modulus},
+                        attr::PublicExponent{Bytes{1, 0, 1}}}));
   EXPECT_THAT(s().Get<attr::ModulusBits>(h), Optional(2048ul));
   EXPECT_THAT(s().Get<attr::Private>(h), Optional(false));
 }
@@ -228,15 +228,15 @@ TEST_F(ObjectTest, CertificateNeedsSubjectAndValue) {
   EXPECT_THAT(s().CreateObject({attr::Class{CKO_CERTIFICATE}, attr::CertificateType{CKC_X_509},
                                 attr::Subject{Bytes{0x30}}, attr::Value{Bytes{0x30}}}),
               IsOk());
-  EXPECT_THAT(s().CreateObject({attr::Class{CKO_CERTIFICATE},
-                                attr::CertificateType{CKC_WTLS}, attr::Value{Bytes{0x30}}}),
+  EXPECT_THAT(s().CreateObject({attr::Class{CKO_CERTIFICATE}, attr::CertificateType{CKC_WTLS},
+                                attr::Value{Bytes{0x30}}}),
               RvIs(Rv::kAttributeValueInvalid));
 }
 
 TEST_F(ObjectTest, VendorAttributesAreKept) {
   const AttributeType vendor = CKA_VENDOR_DEFINED | 0x42;
-  ASSERT_OK_AND_ASSIGN(ObjectHandle h, s().CreateObject({attr::Class{CKO_DATA},
-                                                          Attribute(vendor, Bytes{5, 6})}));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle h,
+                       s().CreateObject({attr::Class{CKO_DATA}, Attribute(vendor, Bytes{5, 6})}));
   auto a = s().GetAttribute(h, vendor);
   ASSERT_THAT(a, IsOk());
   EXPECT_EQ(Bytes(a->value().begin(), a->value().end()), (Bytes{5, 6}));
@@ -244,8 +244,8 @@ TEST_F(ObjectTest, VendorAttributesAreKept) {
 
 TEST_F(ObjectTest, ObjectSizeCountsValues) {
   ASSERT_OK_AND_ASSIGN(ObjectHandle small, s().CreateObject({attr::Class{CKO_DATA}}));
-  ASSERT_OK_AND_ASSIGN(ObjectHandle big, s().CreateObject({attr::Class{CKO_DATA},
-                                                            attr::Value{Bytes(1000)}}));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle big,
+                       s().CreateObject({attr::Class{CKO_DATA}, attr::Value{Bytes(1000)}}));
   ASSERT_OK_AND_ASSIGN(size_t a, s().GetObjectSize(small));
   ASSERT_OK_AND_ASSIGN(size_t b, s().GetObjectSize(big));
   EXPECT_GE(b, a + 1000);
@@ -314,7 +314,8 @@ TEST_F(ObjectTest, WrapAndUnwrapTemplatesRoundTrip) {
   auto unwrap = s().Get<attr::UnwrapTemplate>(h);
   ASSERT_THAT(unwrap, IsOk());
   EXPECT_EQ(unwrap->Find(CKA_SENSITIVE)->AsBool(), true);
-  EXPECT_THAT(s().Get<attr::DeriveTemplate>(h), Optional(::testing::Property(&Template::empty, true)));
+  EXPECT_THAT(s().Get<attr::DeriveTemplate>(h),
+              Optional(::testing::Property(&Template::empty, true)));
 }
 
 TEST_F(ObjectTest, MalformedAttributeArrayIsAttributeValueInvalid) {

@@ -290,9 +290,7 @@ TEST_F(SessionTest, ClosingLastSessionEndsLogin) {
 TEST_F(SessionTest, ClosingOneOfTwoSessionsKeepsLogin) {
   Session a = Open(SessionKind::kReadOnly);
   ASSERT_THAT(a.Login(CKU_USER, kUserPin), IsOk());
-  {
-    Session b = Open(SessionKind::kReadOnly);
-  }
+  { Session b = Open(SessionKind::kReadOnly); }
   EXPECT_EQ(StateOf(a), CKS_RO_USER_FUNCTIONS);
 }
 
@@ -387,8 +385,7 @@ TEST_F(SessionTest, OperationRulesOneAtATimeAndEndOnError) {
   Output out = Output::Query();
   EXPECT_THAT(s.Update(OpKind::kDigest, Bytes{1}, out), RvIs(Rv::kOperationNotInitialized));
   ASSERT_THAT(s.Begin(OpKind::kDigest, std::make_unique<Operation>()), IsOk());
-  EXPECT_THAT(s.Begin(OpKind::kDigest, std::make_unique<Operation>()),
-              RvIs(Rv::kOperationActive));
+  EXPECT_THAT(s.Begin(OpKind::kDigest, std::make_unique<Operation>()), RvIs(Rv::kOperationActive));
   EXPECT_TRUE(s.IsActive(OpKind::kDigest));
   EXPECT_THAT(s.Update(OpKind::kDigest, Bytes{1}, out), RvIs(Rv::kFunctionNotSupported));
   EXPECT_FALSE(s.IsActive(OpKind::kDigest));

@@ -56,8 +56,7 @@ TEST(StressTest, ThreadsOpenLoginCreateFindDestroyAndCloseAtOnce) {
         if (!s) continue;
         switch (rng() % 4) {
           case 0:
-            check(RvOf(s->Login(CKU_USER, kUserPin)),
-                  {Rv::kOk, Rv::kUserAlreadyLoggedIn}, "Login");
+            check(RvOf(s->Login(CKU_USER, kUserPin)), {Rv::kOk, Rv::kUserAlreadyLoggedIn}, "Login");
             break;
           case 1:
             check(RvOf(s->Logout()), {Rv::kOk, Rv::kUserNotLoggedIn}, "Logout");

@@ -31,8 +31,8 @@ MATCHER(IsOk, "succeeds") {
 
 #define CRYPTOKI_CONCAT_INNER(a, b) a##b
 #define CRYPTOKI_CONCAT(a, b) CRYPTOKI_CONCAT_INNER(a, b)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)                               \
-  auto tmp = (expr);                                                            \
+#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)                                 \
+  auto tmp = (expr);                                                              \
   ASSERT_TRUE(tmp.has_value()) << #expr << " failed: " << to_string(tmp.error()); \
   lhs = std::move(*tmp)
 // ASSERT_OK_AND_ASSIGN(lhs, expr) asserts |expr| succeeds and assigns its value.

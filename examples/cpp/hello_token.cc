@@ -44,9 +44,9 @@ int main(int argc, char** argv) {
   if (!Check(session->Login(CKU_USER, "user-secret"), "log in as user")) return 1;
 
   // 4. Objects: typed attributes, exact return codes.
-  auto note = session->CreateObject({attr::Class{CKO_DATA}, attr::Token{true},
-                                     attr::Label{"greeting"}, attr::Application{"hello"},
-                                     attr::Value{Bytes{'h', 'i', '!'}}});
+  auto note =
+      session->CreateObject({attr::Class{CKO_DATA}, attr::Token{true}, attr::Label{"greeting"},
+                             attr::Application{"hello"}, attr::Value{Bytes{'h', 'i', '!'}}});
   if (!Check(note, "store a data object")) return 1;
   auto key = session->CreateObject({attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_AES},
                                     attr::Token{true}, attr::Label{"my aes key"},
