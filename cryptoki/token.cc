@@ -153,8 +153,12 @@ Result<> Token::ReloadObjects() {
 
 void Token::RefreshIfChanged() const {
   auto* self = const_cast<Token*>(this);
+  {
+    ReaderMutexLock l(&self->mu_);
+    if (store_ == nullptr || !store_->Changed()) return;
+  }
   MutexLock l(&self->mu_);
-  if (store_ == nullptr || !store_->Changed()) return;
+  if (!store_->Changed()) return;
   if (auto rec = store_->LoadRecord()) {
     self->record_.so_pin.failures = rec->so_pin.failures;
     self->record_.user_pin = rec->user_pin;
