@@ -68,6 +68,10 @@ class Operation {
   // Verify checks |signature| against what Update fed (multi-part) or |data|.
   virtual Result<> VerifyFinal(ByteView signature);
   virtual Result<> VerifyOneShot(ByteView data, ByteView signature);
+  // SaveState appends what the operation needs to resume (its running state,
+  // never its key) to |out|, for C_GetOperationState; the caller seals the
+  // blob. kStateUnsaveable if the operation cannot be saved.
+  virtual Result<> SaveState(SecretBytes& out) const { return Fail(Rv::kStateUnsaveable); }
 
   // The key the operation uses, if any.
   std::shared_ptr<const Object> key;

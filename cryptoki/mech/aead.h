@@ -1,0 +1,42 @@
+// aead.h: operations over a BoringSSL EVP_AEAD_CTX, shared by AES-GCM and
+// ChaCha20-Poly1305: single and multi-part C_Encrypt / C_Decrypt (the
+// multi-part form buffers and seals or opens at Final, since decryption may
+// release nothing before the tag is checked), and the 3.0 message API.
+#ifndef CRYPTOKI_MECH_AEAD_H_
+#define CRYPTOKI_MECH_AEAD_H_
+
+#include <openssl/aead.h>
+
+#include <memory>
+
+#include "cryptoki/mechanism.h"
+#include "cryptoki/operation.h"
+
+namespace cryptoki::mech {
+
+// AeadKey is a keyed EVP_AEAD_CTX and what keeps it alive (a key cache, or
+// the context itself for a one-off tag length).
+struct AeadKey {
+  std::shared_ptr<const void> owner;
+  const EVP_AEAD_CTX* ctx = nullptr;
+  size_t tag_len = 16;
+};
+
+// NewAeadOperation returns a C_Encrypt/C_Decrypt operation.
+std::unique_ptr<Operation> NewAeadOperation(AeadKey key, bool encrypt, Bytes nonce, Bytes aad);
+
+// MessageContext carries one message's parameters to a message operation
+// (EncryptMessage / DecryptMessage set it around the session call).
+struct MessageContext {
+  MessageParams* params;
+  ByteView aad;
+};
+MessageContext*& CurrentMessage();
+
+// NewAeadMessageOperation returns a C_MessageEncryptInit / DecryptInit
+// operation for GCM (|gcm|) or ChaCha20-Poly1305.
+std::unique_ptr<Operation> NewAeadMessageOperation(AeadKey key, bool encrypt, bool gcm);
+
+}  // namespace cryptoki::mech
+
+#endif  // CRYPTOKI_MECH_AEAD_H_

@@ -1,0 +1,339 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <openssl/hmac.h>
+
+#include "cryptoki/mechanism.h"
+#include "tests/mech_test_util.h"
+#include "tests/wycheproof.h"
+
+namespace cryptoki::testing {
+namespace {
+
+using WrapTest = MechTest;
+
+void RunKw(WrapTest& t, const char* file, CK_MECHANISM_TYPE mech) {
+  auto cases = LoadWycheproof(file);
+  ASSERT_FALSE(cases.empty());
+  int valid = 0;
+  for (const WycheproofCase& c : cases) {
+    SCOPED_TRACE(::testing::Message() << file << " tcId " << c.tc_id);
+    const Bytes kek = c.GetBytes("key"), msg = c.GetBytes("msg"), ct = c.GetBytes("ct");
+    const ObjectHandle w = t.SecretKey(CKK_AES, kek);
+    const Template unwrap_tmpl{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
+                               attr::Sensitive{false}};
+    auto u = UnwrapKey(t.s(), Mechanism{mech}, w, ct, unwrap_tmpl);
+    if (c.Valid() && !msg.empty()) {
+      ASSERT_TRUE(u.has_value()) << to_string(u.error());
+      EXPECT_THAT(t.s().Get<attr::Value>(*u), ::testing::Optional(msg));
+      const ObjectHandle target = t.SecretKey(CKK_GENERIC_SECRET, msg);
+      Output q = Output::Query();
+      ASSERT_THAT(WrapKey(t.s(), Mechanism{mech}, w, target, q), IsOk());
+      Bytes out(q.length);
+      Output o = Output::Into(out);
+      ASSERT_THAT(WrapKey(t.s(), Mechanism{mech}, w, target, o), IsOk());
+      out.resize(o.length);
+      EXPECT_EQ(ToHex(out), ToHex(ct));
+      ++valid;
+    } else if (c.Invalid()) {
+      ASSERT_FALSE(u.has_value());
+      EXPECT_THAT(u.error(), ::testing::AnyOf(Rv::kWrappedKeyInvalid, Rv::kWrappedKeyLenRange));
+    }
+  }
+  EXPECT_GT(valid, 10);
+}
+
+TEST_F(WrapTest, KeyWrapWycheproof) { RunKw(*this, "kw_test.txt", CKM_AES_KEY_WRAP); }
+TEST_F(WrapTest, KeyWrapKwpWycheproof) { RunKw(*this, "kwp_test.txt", CKM_AES_KEY_WRAP_KWP); }
+TEST_F(WrapTest, KeyWrapPadIsRfc5649) { RunKw(*this, "kwp_test.txt", CKM_AES_KEY_WRAP_PAD); }
+
+TEST_F(WrapTest, Rules) {
+  const ObjectHandle w = SecretKey(CKK_AES, Bytes(16, 1));
+  const ObjectHandle plain = SecretKey(CKK_AES, Bytes(16, 2));
+  Bytes buf(64);
+  Output o = Output::Into(buf);
+  const Mechanism kw{CKM_AES_KEY_WRAP};
+  const ObjectHandle unextractable = SecretKey(CKK_AES, Bytes(16, 2), {attr::Extractable{false}});
+  EXPECT_THAT(WrapKey(s(), kw, w, unextractable, o), RvIs(Rv::kKeyUnextractable));
+  const ObjectHandle sensitive = SecretKey(CKK_AES, Bytes(16, 2), {attr::Sensitive{true}});
+  EXPECT_THAT(WrapKey(s(), kw, w, sensitive, o), IsOk());
+  const ObjectHandle no_wrap = SecretKey(CKK_AES, Bytes(16, 1), {attr::Wrap{false}});
+  EXPECT_THAT(WrapKey(s(), kw, no_wrap, plain, o), RvIs(Rv::kKeyFunctionNotPermitted));
+  const ObjectHandle hmac = SecretKey(CKK_GENERIC_SECRET, Bytes(16, 1));
+  EXPECT_THAT(WrapKey(s(), kw, hmac, plain, o), RvIs(Rv::kWrappingKeyTypeInconsistent));
+  EXPECT_THAT(WrapKey(s(), kw, ObjectHandle(99999), plain, o), RvIs(Rv::kWrappingKeyHandleInvalid));
+  EXPECT_THAT(WrapKey(s(), kw, w, ObjectHandle(99999), o), RvIs(Rv::kKeyHandleInvalid));
+  const ObjectHandle trusted_only = SecretKey(CKK_AES, Bytes(16, 2), {attr::WrapWithTrusted{true}});
+  EXPECT_THAT(WrapKey(s(), kw, w, trusted_only, o), RvIs(Rv::kKeyNotWrappable));
+  const ObjectHandle templated = SecretKey(
+      CKK_AES, Bytes(16, 1), {attr::WrapTemplate{Template{attr::KeyType{CKK_GENERIC_SECRET}}}});
+  EXPECT_THAT(WrapKey(s(), kw, templated, plain, o), RvIs(Rv::kKeyNotWrappable));
+  const ObjectHandle generic = SecretKey(CKK_GENERIC_SECRET, Bytes(24, 2));
+  Output o2 = Output::Into(buf);
+  EXPECT_THAT(WrapKey(s(), kw, templated, generic, o2), IsOk());
+  Bytes small(8);
+  Output o3 = Output::Into(small);
+  EXPECT_THAT(WrapKey(s(), kw, w, plain, o3), RvIs(Rv::kBufferTooSmall));
+  EXPECT_EQ(o3.length, 24u);
+}
+
+TEST_F(WrapTest, UnwrapRulesAndAttributes) {
+  const ObjectHandle w =
+      SecretKey(CKK_AES, Bytes(16, 1), {attr::UnwrapTemplate{Template{attr::Sensitive{true}}}});
+  const ObjectHandle target = SecretKey(CKK_AES, Bytes(32, 2));
+  Bytes wrapped(40);
+  Output o = Output::Into(wrapped);
+  ASSERT_THAT(WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP_KWP}, w, target, o), IsOk());
+  wrapped.resize(o.length);
+  EXPECT_THAT(
+      UnwrapKey(s(), Mechanism{CKM_AES_KEY_WRAP_KWP}, w, wrapped,
+                {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_AES}, attr::Sensitive{false}}),
+      RvIs(Rv::kTemplateInconsistent));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle u,
+                       UnwrapKey(s(), Mechanism{CKM_AES_KEY_WRAP_KWP}, w, wrapped,
+                                 {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_AES}}));
+  EXPECT_THAT(s().Get<attr::Sensitive>(u), ::testing::Optional(true));
+  EXPECT_THAT(s().Get<attr::Local>(u), ::testing::Optional(false));
+  EXPECT_THAT(s().Get<attr::AlwaysSensitive>(u), ::testing::Optional(false));
+  EXPECT_THAT(s().Get<attr::ValueLen>(u), ::testing::Optional(32u));
+  EXPECT_THAT(UnwrapKey(s(), Mechanism{CKM_AES_KEY_WRAP_KWP}, w, Bytes(13),
+                        {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_AES}}),
+              RvIs(Rv::kWrappedKeyLenRange));
+  EXPECT_THAT(UnwrapKey(s(), Mechanism{CKM_AES_KEY_WRAP_KWP}, ObjectHandle(4242), wrapped,
+                        {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_AES}}),
+              RvIs(Rv::kUnwrappingKeyHandleInvalid));
+  // A 32-byte value unwrapped as DES3 is not a DES3 key.
+  EXPECT_THAT(UnwrapKey(s(), Mechanism{CKM_AES_KEY_WRAP_KWP}, w, wrapped,
+                        {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_DES3}}),
+              RvIs(Rv::kWrappedKeyInvalid));
+}
+
+using KdfTest = MechTest;
+
+void RunHkdf(KdfTest& t, const char* file, CK_MECHANISM_TYPE hash) {
+  auto cases = LoadWycheproof(file);
+  ASSERT_FALSE(cases.empty());
+  int valid = 0;
+  for (const WycheproofCase& c : cases) {
+    SCOPED_TRACE(::testing::Message() << file << " tcId " << c.tc_id);
+    const Bytes ikm = c.GetBytes("ikm"), salt = c.GetBytes("salt"), info = c.GetBytes("info");
+    const CK_ULONG size = std::stoul(c.Get("size"));
+    if (ikm.empty() || size == 0) continue;
+    const ObjectHandle base = t.SecretKey(CKK_GENERIC_SECRET, ikm, {attr::Derive{true}});
+    mech::HkdfParams p;
+    p.extract = p.expand = true;
+    p.prf = hash;
+    p.salt_type = salt.empty() ? CKF_HKDF_SALT_NULL : CKF_HKDF_SALT_DATA;
+    p.salt = salt;
+    p.info = info;
+    auto d = DeriveKey(t.s(), Mechanism{CKM_HKDF_DERIVE, p}, base,
+                       {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
+                        attr::ValueLen{size}, attr::Sensitive{false}});
+    if (c.Valid()) {
+      ASSERT_TRUE(d.has_value()) << to_string(d.error());
+      EXPECT_THAT(t.s().Get<attr::Value>(*d), ::testing::Optional(c.GetBytes("okm")));
+      ++valid;
+    } else {
+      EXPECT_THAT(d, RvIs(Rv::kKeySizeRange));
+    }
+    ASSERT_THAT(t.s().DestroyObject(base), IsOk());
+  }
+  EXPECT_GT(valid, 20);
+}
+
+TEST_F(KdfTest, HkdfSha1Wycheproof) { RunHkdf(*this, "hkdf_sha1_test.txt", CKM_SHA_1); }
+TEST_F(KdfTest, HkdfSha256Wycheproof) { RunHkdf(*this, "hkdf_sha256_test.txt", CKM_SHA256); }
+TEST_F(KdfTest, HkdfSha384Wycheproof) { RunHkdf(*this, "hkdf_sha384_test.txt", CKM_SHA384); }
+TEST_F(KdfTest, HkdfSha512Wycheproof) { RunHkdf(*this, "hkdf_sha512_test.txt", CKM_SHA512); }
+
+TEST_F(KdfTest, HkdfExtractOnlyAndParamErrors) {
+  const ObjectHandle base =
+      SecretKey(CKK_GENERIC_SECRET, Bytes(22, 0x0b), {attr::Derive{true}, attr::Sensitive{true}});
+  mech::HkdfParams p;
+  p.extract = true;
+  p.prf = CKM_SHA256;
+  p.salt_type = CKF_HKDF_SALT_DATA;
+  p.salt = Hex("000102030405060708090a0b0c");
+  ASSERT_OK_AND_ASSIGN(ObjectHandle prk, DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, base,
+                                                   {attr::Sensitive{false}}));
+  // RFC 5869 A.1 PRK.
+  EXPECT_THAT(
+      s().Get<attr::Value>(prk),
+      ::testing::Optional(Hex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5")));
+  EXPECT_THAT(s().Get<attr::AlwaysSensitive>(prk), ::testing::Optional(false));
+  p.prf = CKM_MD5;
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, base, {}),
+              RvIs(Rv::kMechanismParamInvalid));
+  p.prf = CKM_SHA256;
+  p.extract = false;
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, base, {}),
+              RvIs(Rv::kMechanismParamInvalid));
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE}, base, {}),
+              RvIs(Rv::kMechanismParamInvalid));
+  const ObjectHandle no_derive = SecretKey(CKK_GENERIC_SECRET, Bytes(22, 0x0b));
+  p.extract = true;
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, no_derive, {}),
+              RvIs(Rv::kKeyFunctionNotPermitted));
+}
+
+TEST_F(KdfTest, DerivedKeyKeepsSensitivityFromBase) {
+  ASSERT_OK_AND_ASSIGN(ObjectHandle base,
+                       GenerateKey(s(), Mechanism{CKM_GENERIC_SECRET_KEY_GEN},
+                                   {attr::ValueLen{32}, attr::Derive{true}, attr::Sensitive{true},
+                                    attr::Extractable{false}}));
+  ASSERT_OK_AND_ASSIGN(
+      ObjectHandle d,
+      DeriveKey(s(), Mechanism{CKM_CONCATENATE_BASE_AND_DATA, mech::RawParams{Bytes{1, 2}}}, base,
+                {attr::Sensitive{true}, attr::Extractable{false}}));
+  EXPECT_THAT(s().Get<attr::AlwaysSensitive>(d), ::testing::Optional(true));
+  EXPECT_THAT(s().Get<attr::NeverExtractable>(d), ::testing::Optional(true));
+  EXPECT_THAT(s().Get<attr::Local>(d), ::testing::Optional(false));
+  EXPECT_THAT(s().Get<attr::ValueLen>(d), ::testing::Optional(34u));
+  ASSERT_OK_AND_ASSIGN(
+      ObjectHandle d2,
+      DeriveKey(s(), Mechanism{CKM_CONCATENATE_BASE_AND_DATA, mech::RawParams{Bytes{1, 2}}}, base,
+                {attr::Sensitive{false}}));
+  EXPECT_THAT(s().Get<attr::AlwaysSensitive>(d2), ::testing::Optional(false));
+}
+
+TEST_F(KdfTest, SimpleDerivations) {
+  const ObjectHandle base = SecretKey(CKK_GENERIC_SECRET, Hex("0102030405"), {attr::Derive{true}});
+  const ObjectHandle other = SecretKey(CKK_GENERIC_SECRET, Hex("aabb"));
+  auto value = [&](const Mechanism& m, Template t) -> Bytes {
+    t.Add(attr::Sensitive{false});
+    auto h = DeriveKey(s(), m, base, t);
+    if (!h) {
+      ADD_FAILURE() << to_string(h.error());
+      return {};
+    }
+    return s().Get<attr::Value>(*h).value_or(Bytes{});
+  };
+  EXPECT_EQ(ToHex(value(Mechanism{CKM_CONCATENATE_BASE_AND_KEY, mech::KeyHandleParams{other}}, {})),
+            "0102030405aabb");
+  EXPECT_EQ(ToHex(value(Mechanism{CKM_CONCATENATE_DATA_AND_BASE, mech::RawParams{Hex("ff")}}, {})),
+            "ff0102030405");
+  EXPECT_EQ(ToHex(value(Mechanism{CKM_XOR_BASE_AND_DATA, mech::RawParams{Hex("ffff")}}, {})),
+            "fefd");
+  EXPECT_EQ(ToHex(value(Mechanism{CKM_CONCATENATE_BASE_AND_DATA, mech::RawParams{Hex("ff")}},
+                        {attr::ValueLen{3}})),
+            "010203");
+  // Bits 4.. of 0102030405: 0x10 0x20.
+  EXPECT_EQ(
+      ToHex(value(Mechanism{CKM_EXTRACT_KEY_FROM_KEY, mech::UlongParams{4}}, {attr::ValueLen{2}})),
+      "1020");
+  // Wraps around: bits 36..39 then 0..11.
+  EXPECT_EQ(
+      ToHex(value(Mechanism{CKM_EXTRACT_KEY_FROM_KEY, mech::UlongParams{36}}, {attr::ValueLen{2}})),
+      "5010");
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_EXTRACT_KEY_FROM_KEY, mech::UlongParams{4}}, base, {}),
+              RvIs(Rv::kTemplateIncomplete));
+  EXPECT_THAT(
+      DeriveKey(s(),
+                Mechanism{CKM_CONCATENATE_BASE_AND_KEY, mech::KeyHandleParams{ObjectHandle(9999)}},
+                base, {}),
+      RvIs(Rv::kKeyHandleInvalid));
+}
+
+Bytes HmacSha256(ByteView key, ByteView data) {
+  Bytes out(32);
+  unsigned n = 0;
+  HMAC(EVP_sha256(), key.data(), key.size(), data.data(), data.size(), out.data(), &n);
+  return out;
+}
+
+TEST_F(KdfTest, Sp800108CounterHmacMatchesConstruction) {
+  const Bytes key(32, 0x42);
+  const ObjectHandle base = SecretKey(CKK_GENERIC_SECRET, key, {attr::Derive{true}});
+  mech::Sp800108Params p;
+  p.prf = CKM_SHA256_HMAC;
+  mech::PrfDataParam ctr{CK_SP800_108_ITERATION_VARIABLE};
+  ctr.has_format = true, ctr.width_bits = 16;
+  mech::PrfDataParam label{CK_SP800_108_BYTE_ARRAY, Hex("6c6162656c00")};
+  mech::PrfDataParam dkm{CK_SP800_108_DKM_LENGTH};
+  dkm.has_format = true, dkm.width_bits = 32, dkm.dkm_method = CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS;
+  p.data = {ctr, label, dkm};
+  mech::AdditionalKey extra;
+  extra.tmpl = Template{attr::KeyType{CKK_AES}, attr::ValueLen{16}, attr::Sensitive{false}};
+  p.additional_keys.push_back(extra);
+  ASSERT_OK_AND_ASSIGN(ObjectHandle d, DeriveKey(s(), Mechanism{CKM_SP800_108_COUNTER_KDF, p}, base,
+                                                 {attr::ValueLen{40}, attr::Sensitive{false}}));
+  // L = (40 + 16) * 8 = 448 bits; two PRF blocks.
+  Bytes stream;
+  for (uint16_t i = 1; i <= 2; ++i) {
+    Bytes in = {static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    Bytes l = Hex("6c6162656c00000001c0");
+    in.insert(in.end(), l.begin(), l.end());
+    Bytes k = HmacSha256(key, in);
+    stream.insert(stream.end(), k.begin(), k.end());
+  }
+  EXPECT_THAT(s().Get<attr::Value>(d),
+              ::testing::Optional(Bytes(stream.begin(), stream.begin() + 40)));
+  ASSERT_TRUE(p.additional_keys[0].handle->valid());
+  EXPECT_THAT(s().Get<attr::Value>(*p.additional_keys[0].handle),
+              ::testing::Optional(Bytes(stream.begin() + 40, stream.begin() + 56)));
+  EXPECT_THAT(s().Get<attr::KeyType>(*p.additional_keys[0].handle), ::testing::Optional(CKK_AES));
+}
+
+TEST_F(KdfTest, Sp800108FeedbackAndErrors) {
+  const Bytes key(16, 0x11);
+  const ObjectHandle base = SecretKey(CKK_GENERIC_SECRET, key, {attr::Derive{true}});
+  mech::Sp800108Params p;
+  p.feedback = true;
+  p.prf = CKM_SHA256_HMAC;
+  p.iv = Bytes(32, 7);
+  p.data = {mech::PrfDataParam{CK_SP800_108_ITERATION_VARIABLE},
+            mech::PrfDataParam{CK_SP800_108_BYTE_ARRAY, Bytes{9}}};
+  ASSERT_OK_AND_ASSIGN(ObjectHandle d,
+                       DeriveKey(s(), Mechanism{CKM_SP800_108_FEEDBACK_KDF, p}, base,
+                                 {attr::ValueLen{48}, attr::Sensitive{false}}));
+  Bytes in = p.iv;
+  in.push_back(9);
+  Bytes k1 = HmacSha256(key, in);
+  Bytes in2 = k1;
+  in2.push_back(9);
+  Bytes k2 = HmacSha256(key, in2);
+  Bytes want = k1;
+  want.insert(want.end(), k2.begin(), k2.begin() + 16);
+  EXPECT_THAT(s().Get<attr::Value>(d), ::testing::Optional(want));
+  // Counter mode without an iteration variable, or with two.
+  mech::Sp800108Params bad;
+  bad.data = {mech::PrfDataParam{CK_SP800_108_BYTE_ARRAY, Bytes{1}}};
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_SP800_108_COUNTER_KDF, bad}, base, {attr::ValueLen{16}}),
+              RvIs(Rv::kMechanismParamInvalid));
+  bad.prf = CKM_SHA256;
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_SP800_108_COUNTER_KDF, bad}, base, {attr::ValueLen{16}}),
+              RvIs(Rv::kMechanismParamInvalid));
+  // CMAC needs an AES key.
+  mech::Sp800108Params c;
+  c.prf = CKM_AES_CMAC;
+  mech::PrfDataParam ctr{CK_SP800_108_ITERATION_VARIABLE};
+  ctr.has_format = true, ctr.width_bits = 8;
+  c.data = {ctr};
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_SP800_108_COUNTER_KDF, c}, base, {attr::ValueLen{16}}),
+              RvIs(Rv::kKeyTypeInconsistent));
+  const ObjectHandle aes = SecretKey(CKK_AES, Bytes(16, 3), {attr::Derive{true}});
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_SP800_108_COUNTER_KDF, c}, aes,
+                        {attr::ValueLen{16}, attr::KeyType{CKK_AES}}),
+              IsOk());
+}
+
+TEST_F(KdfTest, Pbkdf2Rfc6070) {
+  mech::Pbkdf2Params p;
+  p.salt = Bytes{'s', 'a', 'l', 't'};
+  p.iterations = 2;
+  p.prf = CKP_PKCS5_PBKD2_HMAC_SHA1;
+  p.password = SecretBytes{'p', 'a', 's', 's', 'w', 'o', 'r', 'd'};
+  ASSERT_OK_AND_ASSIGN(ObjectHandle k, GenerateKey(s(), Mechanism{CKM_PKCS5_PBKD2, p},
+                                                   {attr::ValueLen{20}, attr::Sensitive{false}}));
+  EXPECT_THAT(s().Get<attr::Value>(k),
+              ::testing::Optional(Hex("ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957")));
+  p.iterations = 0;
+  EXPECT_THAT(GenerateKey(s(), Mechanism{CKM_PKCS5_PBKD2, p}, {attr::ValueLen{20}}),
+              RvIs(Rv::kMechanismParamInvalid));
+  p.iterations = 1;
+  p.prf = 99;
+  EXPECT_THAT(GenerateKey(s(), Mechanism{CKM_PKCS5_PBKD2, p}, {attr::ValueLen{20}}),
+              RvIs(Rv::kMechanismParamInvalid));
+}
+
+}  // namespace
+}  // namespace cryptoki::testing

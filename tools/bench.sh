@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# bench.sh is the one command of issue 8: it builds the per-mechanism
+# benchmark and our module with -c opt, makes fresh tokens for our module
+# (C ABI and C++ API) and for SoftHSM v2, runs every operation on all four
+# targets (raw BoringSSL, C++ API, libcryptoki.so, SoftHSM), and writes from
+# that one run:
+#   docs/benchmarks/results.json   Google Benchmark's JSON
+#   docs/benchmarks/results.md     ops/s, ratios, issue-8 targets (tools/bench_report.py)
+#   docs/benchmarks/results.png    the chart per mechanism
+#   docs/benchmarks/console.txt    the console table
+#   docs/benchmarks/profile.txt    perf profiles of the module on three small ops
+#   docs/benchmarks/openssl_speed.txt  OpenSSL's RSA-2048 speed, for comparison
+# Progress goes to stderr. Takes about 10 minutes on 2 cores.
+#
+# Environment (all optional):
+#   BENCH_MIN_TIME        seconds per benchmark (default 1)
+#   BENCH_FIND            find populations (default 1000,10000,100000)
+#   BENCH_OTHER           other module (default /usr/lib/softhsm/libsofthsm2.so)
+#   BENCH_OTHER_NAME      its name in the report (default softhsm)
+#   BENCH_OTHER_FIND_MAX  largest find population made in the other module
+#                         (default 0: no cap; SoftHSM 2.6.1 needs about 80 s
+#                         to create 100k token objects and 5 s per search
+#                         among them, which fits the budget)
+#   BENCH_THREADS         thread counts (default 1,2)
+#   BENCH_FILTER          --benchmark_filter (default all)
+#   BENCH_OUT             output directory (default docs/benchmarks)
+#   BENCH_WORK            scratch directory for tokens (default under /dev/shm)
+#   BENCH_PROFILE         0 skips the perf profiles
+#   BENCH_SKIP_BUILD      1 uses the -c opt outputs already built
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+min_time="${BENCH_MIN_TIME:-1}"
+find_list="${BENCH_FIND:-1000,10000,100000}"
+other="${BENCH_OTHER:-/usr/lib/softhsm/libsofthsm2.so}"
+other_name="${BENCH_OTHER_NAME:-softhsm}"
+other_find_max="${BENCH_OTHER_FIND_MAX:-0}"
+threads="${BENCH_THREADS:-1,2}"
+filter="${BENCH_FILTER:-all}"
+out="${BENCH_OUT:-docs/benchmarks}"
+
+if ! /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || [[ ! -e $other ]]; then
+  bash tools/setup.sh
+fi
+
+# The opt outputs by their own path. The bazel-bin and bazel-out symlinks
+# follow whichever build ran last (another configuration or output base,
+# possibly someone else's), and `bazel info` waits behind every other
+# command on the server; the default output base is
+# ~/.cache/bazel/_bazel_$USER/<md5 of the workspace path>.
+output_base="${XDG_CACHE_HOME:-$HOME/.cache}/bazel/_bazel_$(id -un)/$(printf %s "$PWD" | md5sum | cut -c1-32)"
+bin="$output_base/execroot/cryptoki/bazel-out/k8-opt/bin"
+if [[ ${BENCH_SKIP_BUILD:-0} == 0 ]]; then
+  echo "bench: building (-c opt)" >&2
+  set +e
+  bazel build -c opt //benchmarks:module_bench //cryptoki_c:libcryptoki.so 2>&1 |
+    grep -vE '^(Loading|Analyzing|INFO: (Analyzed|Found|Elapsed|Build completed)|\[)' >&2
+  build_status=${PIPESTATUS[0]}
+  set -e
+  if ((build_status != 0)); then
+    echo "bench: build failed" >&2
+    exit 1
+  fi
+fi
+if [[ ! -x $bin/benchmarks/module_bench ]]; then bin="$(bazel info -c opt bazel-bin)"; fi
+
+# Tokens live in a scratch directory on tmpfs when there is one, so the
+# set-up (100k token objects, each written and synced) measures the CPU,
+# not the disk. The binaries are copied so a concurrent rebuild cannot
+# change them during the run.
+base="${BENCH_WORK:-}"
+if [[ -z $base ]]; then
+  if [[ -d /dev/shm && -w /dev/shm ]]; then base=/dev/shm; else base="${TMPDIR:-/tmp}"; fi
+  work="$(mktemp -d "$base/cryptoki-bench.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
+else
+  work="$base"
+  rm -rf "$work/tokens-module" "$work/tokens-cpp" "$work/tokens-softhsm"
+fi
+mkdir -p "$work/tokens-module" "$work/tokens-cpp" "$work/tokens-softhsm"
+cp -f "$bin/benchmarks/module_bench" "$bin/cryptoki_c/libcryptoki.so" "$work/"
+cat >"$work/cryptoki.conf" <<CONF
+directories.tokendir = $work/tokens-module
+pin.kdf_log2n = 10
+CONF
+cat >"$work/cryptoki-cpp.conf" <<CONF
+directories.tokendir = $work/tokens-cpp
+pin.kdf_log2n = 10
+CONF
+cat >"$work/softhsm2.conf" <<CONF
+directories.tokendir = $work/tokens-softhsm
+objectstore.backend = file
+log.level = ERROR
+CONF
+
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+args=(
+  --module="$work/libcryptoki.so"
+  --cpp_conf="$work/cryptoki-cpp.conf"
+  --other="$other" --other_name="$other_name" --other_find_max="$other_find_max"
+  --find="$find_list" --threads="$threads"
+  --benchmark_min_time="$min_time"
+  --benchmark_filter="$filter"
+  --benchmark_out="$out/results.json" --benchmark_out_format=json
+  --benchmark_counters_tabular=false
+  --benchmark_color=false
+)
+echo "bench: running module_bench ${args[*]}" >&2
+start=$(date +%s)
+CRYPTOKI_CONF="$work/cryptoki.conf" SOFTHSM2_CONF="$work/softhsm2.conf" \
+  "$work/module_bench" "${args[@]}" >"$out/console.txt"
+echo "bench: run took $(($(date +%s) - start)) s" >&2
+
+# RSA-2048 signing by OpenSSL 3 on this CPU, for the note on BoringSSL's own
+# limit (OpenSSL uses AVX-512 IFMA where the CPU has it).
+openssl_speed=()
+if command -v openssl >/dev/null && openssl speed -seconds 3 rsa2048 >"$out/openssl_speed.txt" 2>/dev/null; then
+  openssl_speed=(--openssl_speed "$out/openssl_speed.txt")
+fi
+
+/usr/bin/python3 tools/bench_report.py "$out/results.json" --markdown "$out/results.md" \
+  --png "$out/results.png" --other_name "$other_name" "${openssl_speed[@]}" \
+  --command "bash tools/bench.sh  (BENCH_MIN_TIME=$min_time BENCH_FIND=$find_list BENCH_OTHER_FIND_MAX=$other_find_max BENCH_THREADS=$threads)"
+echo "bench: wrote $out/results.json, $out/results.md, $out/results.png" >&2
+
+# Profile evidence for the per-call overhead: where the module's time goes
+# on small operations (perf, when installed; BENCH_PROFILE=0 skips it).
+if [[ ${BENCH_PROFILE:-1} != 0 ]] && command -v perf >/dev/null; then
+  mkdir -p "$work/tokens-profile"
+  printf 'directories.tokendir = %s\npin.kdf_log2n = 10\n' "$work/tokens-profile" \
+    >"$work/cryptoki-profile.conf"
+  : >"$out/profile.txt"
+  for op in SHA256_64B AES256_GCM_Encrypt_8KiB EC_P256_GenerateKeyPair; do
+    echo "bench: profiling BM_$op/module" >&2
+    CRYPTOKI_CONF="$work/cryptoki-profile.conf" perf record -q -g -o "$work/perf.data" \
+      "$work/module_bench" --module="$work/libcryptoki.so" --targets=module --threads=1 \
+      --benchmark_filter="^BM_$op/" --benchmark_min_time=1 >/dev/null 2>&1 || continue
+    {
+      echo "== BM_$op/module: perf report --no-children --sort symbol (self time, top entries)"
+      perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none \
+        --percent-limit 1.5 2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160 | sed "s/ *$//"
+      echo
+    } >>"$out/profile.txt"
+  done
+  echo "bench: wrote $out/profile.txt" >&2
+fi
