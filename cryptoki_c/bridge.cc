@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -64,7 +65,13 @@ std::mutex* g_event_mu = &g_initial_event_mu;
 std::condition_variable* g_event_cv = &g_initial_event_cv;
 uint64_t g_generation = 0;  // guarded by g_event_mu; bumped by C_Finalize
 
+// The process id, kept up to date by the atfork child handler, so entry
+// points detect a fork without a getpid() system call per call.
+std::atomic<pid_t> g_pid{getpid()};
+pid_t CurrentPid() { return g_pid.load(std::memory_order_relaxed); }
+
 void AtForkChild() {
+  g_pid.store(getpid(), std::memory_order_relaxed);
   if (g_state != nullptr && g_state->library != nullptr &&
       !g_state->library->config().reset_on_fork) {
     // library.reset_on_fork = false: the child keeps the parent's library
@@ -110,7 +117,7 @@ template <class F>
 CK_RV WithState(const char* name, F&& f) noexcept {
   return Guard(name, [&]() -> CK_RV {
     std::shared_lock<std::shared_mutex> l(*g_mu);
-    if (g_state == nullptr || g_state->pid != getpid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
+    if (g_state == nullptr || g_state->pid != CurrentPid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
     return f(*g_state);
   });
 }
@@ -232,8 +239,11 @@ CK_RV Initialize(CK_VOID_PTR p) {
     reserved = static_cast<const char*>(args->pReserved);
   }
   std::unique_lock<std::shared_mutex> l(*g_mu);
+  // A fork before the first C_Initialize happened before the atfork handler
+  // existed: learn the pid afresh here.
+  g_pid.store(getpid(), std::memory_order_relaxed);
   if (g_state != nullptr) {
-    if (g_state->pid == getpid()) return CKR_CRYPTOKI_ALREADY_INITIALIZED;
+    if (g_state->pid == CurrentPid()) return CKR_CRYPTOKI_ALREADY_INITIALIZED;
     g_state = nullptr;  // a forked child's copy of the parent's state: leaked
   }
   Result<std::unique_ptr<Library>> lib = Fail(Rv::kGeneralError);
@@ -260,7 +270,7 @@ CK_RV Finalize(CK_VOID_PTR reserved) {
   if (reserved != nullptr) return CKR_ARGUMENTS_BAD;
   {
     std::unique_lock<std::shared_mutex> l(*g_mu);
-    if (g_state == nullptr || g_state->pid != getpid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
+    if (g_state == nullptr || g_state->pid != CurrentPid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
     std::unique_ptr<State> state(g_state);
     g_state = nullptr;
     // Close every session, then the library, before another C_Initialize
@@ -1171,7 +1181,7 @@ CK_DEFINE_FUNCTION(CK_RV, C_WaitForSlotEvent)
     std::condition_variable* cv;
     {
       std::shared_lock<std::shared_mutex> l(*g_mu);
-      if (g_state == nullptr || g_state->pid != getpid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
+      if (g_state == nullptr || g_state->pid != CurrentPid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
       if (pSlot == nullptr || pReserved != nullptr) return CKR_ARGUMENTS_BAD;
       // Slots never change while the library runs (a token is never removed):
       // there is never an event to report.
