@@ -20,31 +20,16 @@
 
 #include "cryptoki/attribute.h"
 #include "cryptoki/store.h"
+#include "tests/temp_dir.h"
 
 namespace cryptoki {
 namespace {
 
+using ::cryptoki::testing::TempDir;
+
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-// TempDir is a fresh directory under TEST_TMPDIR, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base ? base : "/tmp") + "/file_store_test.XXXXXX";
-    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::unique_ptr<Store> OpenStore(const std::string& dir, bool sync = true,
                                  size_t compact_min = 256) {
@@ -144,7 +129,7 @@ void ExpectSameRecord(const TokenRecord& a, const TokenRecord& b) {
 }
 
 TEST(FileStoreTest, MakeFileStoreCreatesDirectoryWithParents) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   const std::string dir = tmp.path() + "/a/b/tokens";
   ASSERT_TRUE(MakeFileStore(dir).has_value());
   struct stat st;
@@ -154,7 +139,7 @@ TEST(FileStoreTest, MakeFileStoreCreatesDirectoryWithParents) {
 }
 
 TEST(FileStoreTest, UnusableDirectoryIsDeviceError) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   const std::string file = tmp.path() + "/not-a-dir";
   WriteFile(file, Bytes{1});
   testing::internal::CaptureStderr();
@@ -169,7 +154,7 @@ TEST(FileStoreTest, UnusableDirectoryIsDeviceError) {
 }
 
 TEST(FileStoreTest, NewTokenHasUninitialisedRecordForItsSlot) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path());
   auto token = Token(*store, 7);
   auto record = token->LoadRecord();
@@ -183,7 +168,7 @@ TEST(FileStoreTest, NewTokenHasUninitialisedRecordForItsSlot) {
 }
 
 TEST(FileStoreTest, TokenRecordRoundTripsAllFields) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   TokenRecord saved = SampleRecord();
   {
     auto store = OpenStore(tmp.path());
@@ -211,7 +196,7 @@ TEST(FileStoreTest, TokenRecordRoundTripsAllFields) {
 }
 
 TEST(FileStoreTest, OpenTokensListsEveryCreatedSlotInOrder) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   {
     auto store = OpenStore(tmp.path());
     for (CK_SLOT_ID slot : {5u, 0u, 12u, 1u}) Token(*store, slot);
@@ -224,7 +209,7 @@ TEST(FileStoreTest, OpenTokensListsEveryCreatedSlotInOrder) {
 }
 
 TEST(FileStoreTest, CreateTokenOnExistingSlotKeepsItsContents) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path());
   auto token = Token(*store, 3);
   TokenRecord record = SampleRecord();
@@ -243,7 +228,7 @@ TEST(FileStoreTest, CreateTokenOnExistingSlotKeepsItsContents) {
 }
 
 TEST(FileStoreTest, ObjectRoundTripsAttributes) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   Bytes big(100000);
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7);
   const std::vector<ObjectRecord> saved = {
@@ -267,7 +252,7 @@ TEST(FileStoreTest, ObjectRoundTripsAttributes) {
 }
 
 TEST(FileStoreTest, OversizedObjectIsRefused) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path());
   auto token = Token(*store);
   ObjectRecord huge{1, {attr::Class{CKO_DATA}, attr::Value{Bytes(size_t{64} << 20)}}};
@@ -280,7 +265,7 @@ TEST(FileStoreTest, OversizedObjectIsRefused) {
 }
 
 TEST(FileStoreTest, PutObjectReplacesExistingObject) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path());
   auto token = Token(*store);
   ASSERT_TRUE(token->PutObject(DataObject(9, "old")).has_value());
@@ -292,7 +277,7 @@ TEST(FileStoreTest, PutObjectReplacesExistingObject) {
 }
 
 TEST(FileStoreTest, SealedObjectNeedsDataKeyToBeWritten) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path());
   auto token = Token(*store);
   auto put = token->PutObject(SecretKey(1, Bytes(32, 0x11)));
@@ -320,7 +305,7 @@ TEST(FileStoreTest, SealedObjectNeedsDataKeyToBeWritten) {
 }
 
 TEST(FileStoreTest, SealedFileDoesNotContainPlaintext) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   const Bytes secret = {0xde, 0xad, 0xbe, 0xef, 0x50, 0x51, 0x52, 0x53,
                         0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b};
   const std::string label = "a-very-recognisable-label";
@@ -361,7 +346,7 @@ TEST(FileStoreTest, SealedFileDoesNotContainPlaintext) {
 }
 
 TEST(FileStoreTest, PrivateObjectsReturnedOnlyWithDataKey) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   {
     auto store = OpenStore(tmp.path());
     auto token = Token(*store);
@@ -392,7 +377,7 @@ TEST(FileStoreTest, PrivateObjectsReturnedOnlyWithDataKey) {
 }
 
 TEST(FileStoreTest, WrongDataKeyRefusesSealedObject) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   {
     auto store = OpenStore(tmp.path());
     auto token = Token(*store);
@@ -413,7 +398,7 @@ TEST(FileStoreTest, WrongDataKeyRefusesSealedObject) {
 }
 
 TEST(FileStoreTest, SealedBlobCannotBeMovedToAnotherObjectOrToken) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   {
     auto store = OpenStore(tmp.path());
     for (CK_SLOT_ID slot : {0u, 1u}) {
@@ -450,7 +435,7 @@ TEST(FileStoreTest, SealedBlobCannotBeMovedToAnotherObjectOrToken) {
 }
 
 TEST(FileStoreTest, RemoveObjectDeletesOnlyThatObject) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path());
   auto token = Token(*store);
   for (uint64_t id : {1, 2, 3}) ASSERT_TRUE(token->PutObject(DataObject(id, "x")).has_value());
@@ -465,7 +450,7 @@ TEST(FileStoreTest, RemoveObjectDeletesOnlyThatObject) {
 }
 
 TEST(FileStoreTest, RemoveAllObjectsEmptiesTokenAndKeepsRecord) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path());
   auto token = Token(*store);
   token->SetDataKey(Key(1));
@@ -495,7 +480,7 @@ TEST(FileStoreTest, RemoveAllObjectsEmptiesTokenAndKeepsRecord) {
 }
 
 TEST(FileStoreTest, StrayTempFilesAreIgnoredAndCleaned) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   {
     auto store = OpenStore(tmp.path());
     auto token = Token(*store);
@@ -532,7 +517,7 @@ TEST(FileStoreTest, StrayTempFilesAreIgnoredAndCleaned) {
 }
 
 TEST(FileStoreTest, NewObjectIdIsUniqueAndNeverZero) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path());
   auto token = Token(*store);
   std::set<uint64_t> ids;
@@ -546,7 +531,7 @@ TEST(FileStoreTest, NewObjectIdIsUniqueAndNeverZero) {
 }
 
 TEST(FileStoreTest, ChangedSeesOtherStoreWrites) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store_a = OpenStore(tmp.path());
   auto store_b = OpenStore(tmp.path());
   auto a = Token(*store_a);
@@ -632,7 +617,7 @@ void ExpectModel(const std::string& dir, const Model& model) {
 }
 
 TEST(FileStoreTest, CompactionKeepsEveryObject) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path(), /*sync=*/true, /*compact_min=*/4);
   auto token = Token(*store);
   token->SetDataKey(Key(1));
@@ -658,7 +643,7 @@ TEST(FileStoreTest, CompactionKeepsEveryObject) {
 }
 
 TEST(FileStoreTest, RemovedPackedObjectStaysRemovedAndCanReturn) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path(), /*sync=*/true, /*compact_min=*/4);
   auto token = Token(*store);
   for (uint64_t id = 1; id <= 4; ++id)
@@ -687,7 +672,7 @@ void CopyDir(const fs::path& from, const fs::path& to) {
 }
 
 TEST(FileStoreTest, EveryIntermediateStateOfCompactionLoadsTheSame) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   auto store = OpenStore(tmp.path(), /*sync=*/true, /*compact_min=*/10);
   auto token = Token(*store);
   token->SetDataKey(Key(1));
@@ -761,7 +746,7 @@ TEST(FileStoreTest, EveryIntermediateStateOfCompactionLoadsTheSame) {
 }
 
 TEST(FileStoreTest, LoadsHundredThousandObjectsQuickly) {
-  TempDir tmp;
+  TempDir tmp("file_store_test");
   constexpr int kObjects = 100000;
   {
     // Fast setup: no syncs, and a single compaction at the last object.

@@ -7,43 +7,18 @@ namespace {
 
 bool IsArray(CK_ATTRIBUTE_TYPE type) { return (type & CKF_ARRAY_ATTRIBUTE) != 0; }
 
-void AppendUlong(SecretBytes& out, CK_ULONG v) {
-  const auto* p = reinterpret_cast<const uint8_t*>(&v);
-  out.insert(out.end(), p, p + sizeof v);
-}
-
-// Record is one decoded (type, value) of an attribute array.
-struct Record {
-  CK_ATTRIBUTE_TYPE type;
-  ByteView value;
-};
-
-// Decode splits an attribute array value into records; false if malformed.
-bool Decode(ByteView v, std::vector<Record>& out) {
-  size_t i = 0;
-  while (i < v.size()) {
-    CK_ULONG type, len;
-    if (v.size() - i < 2 * sizeof(CK_ULONG)) return false;
-    memcpy(&type, v.data() + i, sizeof type);
-    memcpy(&len, v.data() + i + sizeof type, sizeof len);
-    i += 2 * sizeof(CK_ULONG);
-    if (v.size() - i < len) return false;
-    out.push_back({type, v.subspan(i, len)});
-    i += len;
-  }
-  return true;
-}
-
 enum Failure : unsigned { kSensitive = 1, kTypeInvalid = 2, kTooSmall = 4 };
 
 // FillArray answers a get of an attribute array into the caller's nested
 // CK_ATTRIBUTE array |a|.
 unsigned FillArray(ByteView stored, CK_ATTRIBUTE& a) {
-  std::vector<Record> records;
-  if (!Decode(stored, records)) {
+  // The byte form is the core's (attribute.h, EncodeTemplate).
+  std::optional<Template> decoded = DecodeTemplate(stored);
+  if (!decoded) {
     a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
     return kTypeInvalid;
   }
+  const std::vector<Attribute>& records = decoded->attributes();
   const CK_ULONG need = records.size() * sizeof(CK_ATTRIBUTE);
   if (a.pValue == nullptr) {
     a.ulValueLen = need;
@@ -57,16 +32,16 @@ unsigned FillArray(ByteView stored, CK_ATTRIBUTE& a) {
   auto* nested = static_cast<CK_ATTRIBUTE*>(a.pValue);
   for (size_t i = 0; i < records.size(); ++i) {
     CK_ATTRIBUTE& n = nested[i];
-    n.type = records[i].type;
+    const ByteView value = records[i].value();
+    n.type = records[i].type();
     if (n.pValue == nullptr) {
-      n.ulValueLen = records[i].value.size();
-    } else if (n.ulValueLen < records[i].value.size()) {
+      n.ulValueLen = value.size();
+    } else if (n.ulValueLen < value.size()) {
       n.ulValueLen = CK_UNAVAILABLE_INFORMATION;
       failures |= kTooSmall;
     } else {
-      if (!records[i].value.empty())
-        memcpy(n.pValue, records[i].value.data(), records[i].value.size());
-      n.ulValueLen = records[i].value.size();
+      if (!value.empty()) memcpy(n.pValue, value.data(), value.size());
+      n.ulValueLen = value.size();
     }
   }
   a.ulValueLen = need;
@@ -77,16 +52,15 @@ unsigned FillArray(ByteView stored, CK_ATTRIBUTE& a) {
 
 CK_RV EncodeAttributeArray(const CK_ATTRIBUTE* attrs, CK_ULONG count, SecretBytes& out) {
   if (attrs == nullptr && count > 0) return CKR_ATTRIBUTE_VALUE_INVALID;
+  Template nested;
   for (CK_ULONG i = 0; i < count; ++i) {
     const CK_ATTRIBUTE& a = attrs[i];
     if (IsArray(a.type)) return CKR_ATTRIBUTE_VALUE_INVALID;
     if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION) return CKR_ATTRIBUTE_VALUE_INVALID;
     if (a.pValue == nullptr && a.ulValueLen > 0) return CKR_ATTRIBUTE_VALUE_INVALID;
-    AppendUlong(out, a.type);
-    AppendUlong(out, a.ulValueLen);
-    const auto* p = static_cast<const uint8_t*>(a.pValue);
-    if (a.ulValueLen > 0) out.insert(out.end(), p, p + a.ulValueLen);
+    nested.Add(Attribute(a.type, ByteView(static_cast<const uint8_t*>(a.pValue), a.ulValueLen)));
   }
+  out = EncodeTemplate(nested);
   return CKR_OK;
 }
 

@@ -9,8 +9,8 @@
 //
 //   CK_ULONG type | CK_ULONG length | length bytes of value
 //
-// (host byte order, no padding; the format mechanism code decodes in
-// cryptoki/mech/api.cc). Nested arrays inside an array are refused.
+// (host byte order, no padding: the core's EncodeTemplate/DecodeTemplate in
+// cryptoki/attribute.h). Nested arrays inside an array are refused.
 #ifndef CRYPTOKI_C_ATTRIBUTES_H_
 #define CRYPTOKI_C_ATTRIBUTES_H_
 

@@ -22,30 +22,16 @@
 #include "cryptoki/attribute.h"
 #include "cryptoki/file_store.h"
 #include "cryptoki/store.h"
+#include "tests/temp_dir.h"
 
 namespace cryptoki {
 namespace {
 
+using ::cryptoki::testing::TempDir;
+
 namespace fs = std::filesystem;
 
 constexpr int kRounds = 150;
-
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base ? base : "/tmp") + "/store_kill_test.XXXXXX";
-    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 SecretBytes DataKey() { return SecretBytes(32, 0x42); }
 
@@ -149,7 +135,7 @@ struct Report {
 }
 
 TEST(StoreKillTest, KilledWriterLeavesOldOrNewStateNeverPartial) {
-  TempDir tmp;
+  TempDir tmp("store_kill_test");
   uint64_t seed = static_cast<uint64_t>(time(nullptr));
   if (const char* s = getenv("STORE_KILL_TEST_SEED")) seed = strtoull(s, nullptr, 10);
   std::printf("seed %llu (set STORE_KILL_TEST_SEED to repeat)\n",

@@ -16,28 +16,14 @@
 #include "cryptoki/attribute.h"
 #include "cryptoki/file_store.h"
 #include "cryptoki/store.h"
+#include "tests/temp_dir.h"
 
 namespace cryptoki {
 namespace {
 
+using ::cryptoki::testing::TempDir;
+
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base ? base : "/tmp") + "/store_multiprocess_test.XXXXXX";
-    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 SecretBytes DataKey() { return SecretBytes(32, 0x5a); }
 
@@ -99,7 +85,7 @@ int ExitCode(pid_t pid) {
 }
 
 TEST(StoreMultiprocessTest, TwoProcessesThousandCreatesEachAllVisible) {
-  TempDir tmp;
+  TempDir tmp("store_multiprocess_test");
   constexpr int kPerProcess = 1000;
   // The parent watches with its own store, loaded before the children run.
   auto watcher = OpenToken(tmp.path());
@@ -181,7 +167,7 @@ TEST(StoreMultiprocessTest, TwoProcessesThousandCreatesEachAllVisible) {
 }
 
 TEST(StoreMultiprocessTest, ChangedFollowsRecordAndRemovalsOfAnotherProcess) {
-  TempDir tmp;
+  TempDir tmp("store_multiprocess_test");
   auto watcher = OpenToken(tmp.path());
   ASSERT_NE(watcher, nullptr);
   ASSERT_TRUE(watcher->PutObject(MakeObject(1, 0, 1)).has_value());
@@ -236,7 +222,7 @@ TEST(StoreMultiprocessTest, ChangedFollowsRecordAndRemovalsOfAnotherProcess) {
 }
 
 TEST(StoreMultiprocessTest, ConcurrentCreateTokenYieldsOneToken) {
-  TempDir tmp;
+  TempDir tmp("store_multiprocess_test");
   constexpr int kProcesses = 4;
   Channel ch[kProcesses];
   pid_t pids[kProcesses];

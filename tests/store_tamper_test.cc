@@ -21,30 +21,16 @@
 #include "cryptoki/attribute.h"
 #include "cryptoki/file_store.h"
 #include "cryptoki/store.h"
+#include "tests/temp_dir.h"
 
 namespace cryptoki {
 namespace {
 
+using ::cryptoki::testing::TempDir;
+
 namespace fs = std::filesystem;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
-
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base ? base : "/tmp") + "/store_tamper_test.XXXXXX";
-    path_ = mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 Bytes ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -200,7 +186,7 @@ class StoreTamperTest : public testing::Test {
     uint64_t id, offset, length;
   };
 
-  TempDir tmp_;
+  TempDir tmp_("store_tamper_test");
   Model model_;
   fs::path slot_, objects_, pack_;
   std::vector<fs::path> loose_;
