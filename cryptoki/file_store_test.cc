@@ -25,7 +25,7 @@
 namespace cryptoki {
 namespace {
 
-using ::cryptoki::testing::TempDir;
+using ::cryptoki::test_support::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;

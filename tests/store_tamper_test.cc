@@ -26,7 +26,7 @@
 namespace cryptoki {
 namespace {
 
-using ::cryptoki::testing::TempDir;
+using ::cryptoki::test_support::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::AnyOf;
@@ -186,7 +186,7 @@ class StoreTamperTest : public testing::Test {
     uint64_t id, offset, length;
   };
 
-  TempDir tmp_("store_tamper_test");
+  TempDir tmp_{"store_tamper_test"};
   Model model_;
   fs::path slot_, objects_, pack_;
   std::vector<fs::path> loose_;

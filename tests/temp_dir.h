@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-namespace cryptoki::testing {
+namespace cryptoki::test_support {
 
 // TempDir makes a directory under $TEST_TMPDIR (or /tmp) named after
 // |prefix|; path() is empty if that failed.
@@ -30,6 +30,6 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace cryptoki::testing
+}  // namespace cryptoki::test_support
 
 #endif  // CRYPTOKI_TESTS_TEMP_DIR_H_
