@@ -109,20 +109,6 @@ struct Pbkdf2Params {
   CK_ULONG prf = CKP_PKCS5_PBKD2_HMAC_SHA1;
   SecretBytes password;
 };
-// CK_GCM_MESSAGE_PARAMS for the message API: |iv| is input (CKG_NO_GENERATE)
-// or filled in (generators); |tag| is written on encrypt, read on decrypt.
-struct GcmMessageParams {
-  std::span<uint8_t> iv;
-  CK_ULONG iv_fixed_bits = 0;
-  CK_GENERATOR_FUNCTION generator = CKG_NO_GENERATE;
-  std::span<uint8_t> tag;
-};
-// CK_SALSA20_CHACHA20_POLY1305_MSG_PARAMS (the tag is 16 bytes).
-struct ChaCha20Poly1305MessageParams {
-  std::span<uint8_t> nonce;
-  std::span<uint8_t> tag;
-};
-
 // Asymmetric parameters (issue 6, rsa.cc / ec.cc / eddsa.cc).
 // CK_RSA_PKCS_OAEP_PARAMS.
 struct RsaOaepParams {
@@ -168,10 +154,6 @@ struct Mechanism {
   CK_MECHANISM_TYPE type = CKM_VENDOR_DEFINED;
   MechanismParams params;
 };
-
-// MessageParams is the per-message parameter of the message API.
-using MessageParams =
-    std::variant<std::monostate, mech::GcmMessageParams, mech::ChaCha20Poly1305MessageParams>;
 
 struct MechanismInfo {
   CK_ULONG min_key_size = 0;
@@ -235,21 +217,58 @@ Result<ObjectHandle> UnwrapKey(Session& session, const Mechanism& m, ObjectHandl
 Result<ObjectHandle> DeriveKey(Session& session, const Mechanism& m, ObjectHandle base_key,
                                const Template& tmpl);
 
-// Message-based AEAD (PKCS#11 3.0 C_MessageEncryptInit ...), for AES-GCM and
-// ChaCha20-Poly1305. MessageEncryptInit begins OpKind::kMessageEncrypt;
-// EncryptMessage encrypts one message with |params| (the IV is generated into
-// params.iv for the CKG_GENERATE* policies; the tag is written to params.tag);
-// kOperationNotInitialized without an active operation,
-// kMechanismParamInvalid for bad |params|. MessageEncryptFinal ends it.
+// The message API (PKCS#11 3.0 C_MessageEncryptInit ... C_MessageVerifyFinal).
+// Encryption: AES-GCM and ChaCha20-Poly1305, with per-message parameters
+// (for encryption the IV is generated into params.iv under the CKG_GENERATE*
+// policies, and the tag is written to params.tag; decryption reads both).
+// Signing: every signature and MAC mechanism, with no per-message parameter
+// (MessageParams holds monostate); each message is signed as C_Sign would.
+//
+// One message at a time: a whole message (EncryptMessage, SignMessage ...),
+// or a multi-part one from *MessageBegin through the *MessageNext that ends
+// it. Errors: kOperationNotInitialized without the init call, or for a Next
+// with no message begun; kOperationActive for a message call while a
+// multi-part message runs; kMechanismParamInvalid for bad |params|. An error
+// ends only the message it happened in (a multi-part one is abandoned), never
+// the message operation: that ends with Message*Final. Multi-part decryption
+// releases no plaintext before the tag is checked: its parts write nothing
+// and the last writes the whole message.
 Result<> MessageEncryptInit(Session& session, const Mechanism& m, ObjectHandle key);
 Result<> EncryptMessage(Session& session, MessageParams& params, ByteView aad, ByteView plaintext,
                         Output& out);
+Result<> EncryptMessageBegin(Session& session, MessageParams& params, ByteView aad);
+// EncryptMessageNext encrypts a part into |out|; |last| ends the message and
+// writes the tag.
+Result<> EncryptMessageNext(Session& session, MessageParams& params, ByteView part, Output& out,
+                            bool last);
 Result<> MessageEncryptFinal(Session& session);
+
 Result<> MessageDecryptInit(Session& session, const Mechanism& m, ObjectHandle key);
 // DecryptMessage: kAeadDecryptFailed if the tag does not verify.
 Result<> DecryptMessage(Session& session, MessageParams& params, ByteView aad, ByteView ciphertext,
                         Output& out);
+Result<> DecryptMessageBegin(Session& session, MessageParams& params, ByteView aad);
+Result<> DecryptMessageNext(Session& session, MessageParams& params, ByteView part, Output& out,
+                            bool last);
 Result<> MessageDecryptFinal(Session& session);
+
+Result<> MessageSignInit(Session& session, const Mechanism& m, ObjectHandle key);
+Result<> SignMessage(Session& session, MessageParams& params, ByteView data, Output& signature);
+Result<> SignMessageBegin(Session& session, MessageParams& params);
+// SignMessageNext feeds |data|; with |signature| it ends the message and
+// writes the signature there (a length query or kBufferTooSmall consumes
+// nothing: call again with the same data).
+Result<> SignMessageNext(Session& session, MessageParams& params, ByteView data, Output* signature);
+Result<> MessageSignFinal(Session& session);
+
+Result<> MessageVerifyInit(Session& session, const Mechanism& m, ObjectHandle key);
+// VerifyMessage: kSignatureInvalid / kSignatureLenRange.
+Result<> VerifyMessage(Session& session, MessageParams& params, ByteView data, ByteView signature);
+Result<> VerifyMessageBegin(Session& session, MessageParams& params);
+// VerifyMessageNext feeds |data|; a |signature| ends the message and checks it.
+Result<> VerifyMessageNext(Session& session, MessageParams& params, ByteView data,
+                           std::optional<ByteView> signature);
+Result<> MessageVerifyFinal(Session& session);
 
 }  // namespace cryptoki
 

@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
+#include <variant>
 
 #include "cryptoki/bytes.h"
 #include "cryptoki/rv.h"
@@ -13,6 +15,27 @@
 namespace cryptoki {
 
 class Object;
+
+namespace mech {
+// CK_GCM_MESSAGE_PARAMS for the message API: |iv| is input (CKG_NO_GENERATE)
+// or filled in (generators); |tag| is written on encrypt, read on decrypt.
+struct GcmMessageParams {
+  std::span<uint8_t> iv;
+  CK_ULONG iv_fixed_bits = 0;
+  CK_GENERATOR_FUNCTION generator = CKG_NO_GENERATE;
+  std::span<uint8_t> tag;
+};
+// CK_SALSA20_CHACHA20_POLY1305_MSG_PARAMS (the tag is 16 bytes).
+struct ChaCha20Poly1305MessageParams {
+  std::span<uint8_t> nonce;
+  std::span<uint8_t> tag;
+};
+}  // namespace mech
+
+// MessageParams is the per-message parameter of the message API: monostate
+// for mechanisms that take none (every signature mechanism).
+using MessageParams =
+    std::variant<std::monostate, mech::GcmMessageParams, mech::ChaCha20Poly1305MessageParams>;
 
 enum class OpKind : uint8_t {
   kEncrypt,
@@ -73,10 +96,27 @@ class Operation {
   // blob. kStateUnsaveable if the operation cannot be saved.
   virtual Result<> SaveState(SecretBytes& out) const { return Fail(Rv::kStateUnsaveable); }
 
+  // The message API (OpKind::kMessage*). Message runs one whole message:
+  // encrypts or decrypts |in| (with |aad|) into |out|, or signs |in| into
+  // |out|. VerifyMessage checks one message's |signature|. MessageBegin starts
+  // a multi-part message and MessageNext feeds a part of it; |last| ends the
+  // message (an AEAD writes or checks the tag in |params|, a signature is
+  // written to |out|). VerifyMessageNext feeds a part; a |signature| ends the
+  // message. The functions of mechanism.h keep the one-message-at-a-time
+  // rule (in_message) around these.
+  virtual Result<> Message(MessageParams& params, ByteView aad, ByteView in, Output& out);
+  virtual Result<> VerifyMessage(MessageParams& params, ByteView data, ByteView signature);
+  virtual Result<> MessageBegin(MessageParams& params, ByteView aad);
+  virtual Result<> MessageNext(MessageParams& params, ByteView in, Output& out, bool last);
+  virtual Result<> VerifyMessageNext(MessageParams& params, ByteView in,
+                                     std::optional<ByteView> signature);
+
   // The key the operation uses, if any.
   std::shared_ptr<const Object> key;
   // Set once Update ran: a one-shot call is then refused.
   bool multipart = false;
+  // Set between MessageBegin and the last MessageNext of a message operation.
+  bool in_message = false;
   // Set when the key has CKA_ALWAYS_AUTHENTICATE and no context-specific
   // login has happened yet for this operation.
   bool needs_context_login = false;

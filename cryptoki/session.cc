@@ -15,6 +15,21 @@ Result<> Operation::Final(Output&) { return Fail(Rv::kFunctionNotSupported); }
 Result<> Operation::OneShot(ByteView, Output&) { return Fail(Rv::kFunctionNotSupported); }
 Result<> Operation::VerifyFinal(ByteView) { return Fail(Rv::kFunctionNotSupported); }
 Result<> Operation::VerifyOneShot(ByteView, ByteView) { return Fail(Rv::kFunctionNotSupported); }
+Result<> Operation::Message(MessageParams&, ByteView, ByteView, Output&) {
+  return Fail(Rv::kFunctionNotSupported);
+}
+Result<> Operation::VerifyMessage(MessageParams&, ByteView, ByteView) {
+  return Fail(Rv::kFunctionNotSupported);
+}
+Result<> Operation::MessageBegin(MessageParams&, ByteView) {
+  return Fail(Rv::kFunctionNotSupported);
+}
+Result<> Operation::MessageNext(MessageParams&, ByteView, Output&, bool) {
+  return Fail(Rv::kFunctionNotSupported);
+}
+Result<> Operation::VerifyMessageNext(MessageParams&, ByteView, std::optional<ByteView>) {
+  return Fail(Rv::kFunctionNotSupported);
+}
 
 Session::Session(std::shared_ptr<Token> token, std::shared_ptr<SessionState> state)
     : token_(std::move(token)), state_(std::move(state)) {}
@@ -245,6 +260,17 @@ Result<> Run(SessionState& st, OpKind kind, const Output& out, bool finishes, F&
 }
 
 }  // namespace
+
+Result<> Session::WithOperation(OpKind kind, absl::FunctionRef<Result<>(Operation&)> f) {
+  auto s = Open();
+  if (!s) return Fail(s.error());
+  SessionState& st = **s;
+  MutexLock l(&st.mu);
+  auto& op = st.ops[static_cast<size_t>(kind)];
+  if (op == nullptr) return Fail(Rv::kOperationNotInitialized);
+  if (op->needs_context_login) return Fail(Rv::kUserNotLoggedIn);
+  return f(*op);
+}
 
 Result<> Session::Update(OpKind kind, ByteView in, Output& out) {
   auto s = Open();

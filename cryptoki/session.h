@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "cryptoki/attribute.h"
 #include "cryptoki/info.h"
 #include "cryptoki/object.h"
@@ -130,6 +131,11 @@ class Session {
   // VerifyOneShot against |data|. Either ends the operation.
   Result<> VerifyFinal(OpKind kind, ByteView signature);
   Result<> VerifyOneShot(OpKind kind, ByteView data, ByteView signature);
+  // WithOperation runs |f| on the active operation of |kind| under the
+  // session's lock: kOperationNotInitialized if none, kUserNotLoggedIn while
+  // it awaits a context-specific login. Whatever |f| returns, the operation
+  // stays active: the message API's operations end only with Final or Cancel.
+  Result<> WithOperation(OpKind kind, absl::FunctionRef<Result<>(Operation&)> f);
   // Cancel ends the active operation of |kind|, if any.
   void Cancel(OpKind kind);
   // IsActive says whether an operation of |kind| is running.

@@ -319,6 +319,7 @@ CK_RV ToMessageParams(CK_MECHANISM_TYPE mech, CK_VOID_PTR p, CK_ULONG len, Messa
     if (len != sizeof(CK_GCM_MESSAGE_PARAMS)) return CKR_MECHANISM_PARAM_INVALID;
     auto* g = static_cast<CK_GCM_MESSAGE_PARAMS*>(p);
     if (BadIn(g->pIv, g->ulIvLen) || BadIn(g->pTag, g->ulTagBits)) return CKR_ARGUMENTS_BAD;
+    if (g->ulTagBits % 8 != 0) return CKR_MECHANISM_PARAM_INVALID;
     mech::GcmMessageParams m;
     if (g->ulIvLen > 0) m.iv = std::span<uint8_t>(g->pIv, g->ulIvLen);
     m.iv_fixed_bits = g->ulIvFixedBits;
@@ -371,6 +372,7 @@ using cryptoki::Attribute;
 using cryptoki::ByteView;
 using cryptoki::Fail;
 using cryptoki::Mechanism;
+using cryptoki::MessageParams;
 using cryptoki::ObjectHandle;
 using cryptoki::OpKind;
 using cryptoki::Output;
@@ -1199,218 +1201,309 @@ CK_DEFINE_FUNCTION(CK_RV, C_WaitForSlotEvent)
 }
 
 // ---------------------------------------------------------------------------
-// Message-based encryption and decryption (3.0).
+// The message API (3.0): encryption and decryption (AES-GCM,
+// ChaCha20-Poly1305), signing and verification (every signature mechanism,
+// no per-message parameter). An error ends only the message it happened in.
+
+}  // extern "C"
+
+namespace {
+
+bool IsEncryption(OpKind kind) {
+  return kind == OpKind::kMessageEncrypt || kind == OpKind::kMessageDecrypt;
+}
+
+std::atomic<CK_MECHANISM_TYPE>& MessageMechanism(CSession& cs, OpKind kind) {
+  return kind == OpKind::kMessageEncrypt ? cs.message_encrypt : cs.message_decrypt;
+}
+
+// MessageInit begins the message operation |kind| and remembers its
+// mechanism (to read the per-message parameters).
+CK_RV MessageInit(const char* name, CK_SESSION_HANDLE h, CK_MECHANISM_PTR pm, CK_OBJECT_HANDLE key,
+                  OpKind kind) {
+  return InitOp(name, h, pm, [&](CSession& cs, const Mechanism& m) -> Result<> {
+    const ObjectHandle k(key);
+    switch (kind) {
+      case OpKind::kMessageEncrypt:
+        CRYPTOKI_TRY(cryptoki::MessageEncryptInit(cs.session, m, k));
+        break;
+      case OpKind::kMessageDecrypt:
+        CRYPTOKI_TRY(cryptoki::MessageDecryptInit(cs.session, m, k));
+        break;
+      case OpKind::kMessageSign:
+        return cryptoki::MessageSignInit(cs.session, m, k);
+      default:
+        return cryptoki::MessageVerifyInit(cs.session, m, k);
+    }
+    MessageMechanism(cs, kind) = m.type;
+    return {};
+  });
+}
+
+// ReadMessageParams reads the per-message parameter of the operation |kind|:
+// the AEAD's structure, or nothing for signatures (a parameter given to a
+// signature is CKR_MECHANISM_PARAM_INVALID).
+CK_RV ReadMessageParams(CSession& cs, OpKind kind, CK_VOID_PTR p, CK_ULONG len,
+                        MessageParams& out) {
+  if (!cs.session.IsActive(kind)) return CKR_OPERATION_NOT_INITIALIZED;
+  if (IsEncryption(kind)) return ToMessageParams(MessageMechanism(cs, kind), p, len, out);
+  if (p != nullptr || len != 0) return CKR_MECHANISM_PARAM_INVALID;
+  out = std::monostate{};
+  return CKR_OK;
+}
+
+// WholeMessage runs C_EncryptMessage / C_DecryptMessage (|in| to |out|) and
+// C_SignMessage (|in| signed into |out|).
+CK_RV WholeMessage(const char* name, CK_SESSION_HANDLE h, OpKind kind, CK_VOID_PTR p,
+                   CK_ULONG p_len, CK_BYTE_PTR aad, CK_ULONG aad_len, CK_BYTE_PTR in,
+                   CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len) noexcept {
+  return WithSession(name, h, [&](CSession& cs) -> CK_RV {
+    if (out_len == nullptr || BadIn(aad, aad_len) || BadIn(in, in_len)) return CKR_ARGUMENTS_BAD;
+    MessageParams params;
+    if (CK_RV rv = ReadMessageParams(cs, kind, p, p_len, params); rv != CKR_OK) return rv;
+    Output o = Out(out, out_len);
+    Result<> r;
+    switch (kind) {
+      case OpKind::kMessageEncrypt:
+        r = cryptoki::EncryptMessage(cs.session, params, In(aad, aad_len), In(in, in_len), o);
+        break;
+      case OpKind::kMessageDecrypt:
+        r = cryptoki::DecryptMessage(cs.session, params, In(aad, aad_len), In(in, in_len), o);
+        break;
+      default:
+        r = cryptoki::SignMessage(cs.session, params, In(in, in_len), o);
+        break;
+    }
+    return Finish(r, o, out_len);
+  });
+}
+
+// BeginMessage runs C_{Encrypt,Decrypt,Sign,Verify}MessageBegin.
+CK_RV BeginMessage(const char* name, CK_SESSION_HANDLE h, OpKind kind, CK_VOID_PTR p,
+                   CK_ULONG p_len, CK_BYTE_PTR aad, CK_ULONG aad_len) noexcept {
+  return WithSession(name, h, [&](CSession& cs) -> CK_RV {
+    if (BadIn(aad, aad_len)) return CKR_ARGUMENTS_BAD;
+    MessageParams params;
+    if (CK_RV rv = ReadMessageParams(cs, kind, p, p_len, params); rv != CKR_OK) return rv;
+    switch (kind) {
+      case OpKind::kMessageEncrypt:
+        return ToRv(cryptoki::EncryptMessageBegin(cs.session, params, In(aad, aad_len)));
+      case OpKind::kMessageDecrypt:
+        return ToRv(cryptoki::DecryptMessageBegin(cs.session, params, In(aad, aad_len)));
+      case OpKind::kMessageSign:
+        return ToRv(cryptoki::SignMessageBegin(cs.session, params));
+      default:
+        return ToRv(cryptoki::VerifyMessageBegin(cs.session, params));
+    }
+  });
+}
+
+// CipherMessageNext runs C_EncryptMessageNext / C_DecryptMessageNext.
+CK_RV CipherMessageNext(const char* name, CK_SESSION_HANDLE h, OpKind kind, CK_VOID_PTR p,
+                        CK_ULONG p_len, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out,
+                        CK_ULONG_PTR out_len, CK_FLAGS flags) noexcept {
+  return WithSession(name, h, [&](CSession& cs) -> CK_RV {
+    if (out_len == nullptr || BadIn(in, in_len) || (flags & ~CKF_END_OF_MESSAGE) != 0) {
+      return CKR_ARGUMENTS_BAD;
+    }
+    const bool last = flags & CKF_END_OF_MESSAGE;
+    MessageParams params;
+    // Only the last part needs the parameter (its tag); others may omit it.
+    if (last || p != nullptr) {
+      if (CK_RV rv = ReadMessageParams(cs, kind, p, p_len, params); rv != CKR_OK) return rv;
+    }
+    Output o = Out(out, out_len);
+    Result<> r = kind == OpKind::kMessageEncrypt
+                     ? cryptoki::EncryptMessageNext(cs.session, params, In(in, in_len), o, last)
+                     : cryptoki::DecryptMessageNext(cs.session, params, In(in, in_len), o, last);
+    return Finish(r, o, out_len);
+  });
+}
+
+CK_RV EndMessages(const char* name, CK_SESSION_HANDLE h, OpKind kind) noexcept {
+  return WithSession(name, h, [&](CSession& cs) -> CK_RV {
+    switch (kind) {
+      case OpKind::kMessageEncrypt:
+        return ToRv(cryptoki::MessageEncryptFinal(cs.session));
+      case OpKind::kMessageDecrypt:
+        return ToRv(cryptoki::MessageDecryptFinal(cs.session));
+      case OpKind::kMessageSign:
+        return ToRv(cryptoki::MessageSignFinal(cs.session));
+      default:
+        return ToRv(cryptoki::MessageVerifyFinal(cs.session));
+    }
+  });
+}
+
+}  // namespace
+
+extern "C" {
 
 CK_DEFINE_FUNCTION(CK_RV, C_MessageEncryptInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp("C_MessageEncryptInit", hSession, pMechanism,
-                [&](CSession& cs, const Mechanism& m) -> Result<> {
-                  CRYPTOKI_TRY(cryptoki::MessageEncryptInit(cs.session, m, ObjectHandle(hKey)));
-                  cs.message_encrypt = m.type;
-                  return {};
-                });
+  return MessageInit("C_MessageEncryptInit", hSession, pMechanism, hKey, OpKind::kMessageEncrypt);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_EncryptMessage)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
  CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pPlaintext,
  CK_ULONG ulPlaintextLen, CK_BYTE_PTR pCiphertext, CK_ULONG_PTR pulCiphertextLen) {
-  return WithSession("C_EncryptMessage", hSession, [&](CSession& cs) -> CK_RV {
-    if (pulCiphertextLen == nullptr || BadIn(pAssociatedData, ulAssociatedDataLen) ||
-        BadIn(pPlaintext, ulPlaintextLen)) {
-      return CKR_ARGUMENTS_BAD;
-    }
-    if (!cs.session.IsActive(OpKind::kMessageEncrypt)) return CKR_OPERATION_NOT_INITIALIZED;
-    cryptoki::MessageParams params;
-    if (CK_RV rv = ToMessageParams(cs.message_encrypt, pParameter, ulParameterLen, params);
-        rv != CKR_OK) {
-      return rv;
-    }
-    Output o = Out(pCiphertext, pulCiphertextLen);
-    Result<> r =
-        cryptoki::EncryptMessage(cs.session, params, In(pAssociatedData, ulAssociatedDataLen),
-                                 In(pPlaintext, ulPlaintextLen), o);
-    return Finish(r, o, pulCiphertextLen);
-  });
+  return WholeMessage("C_EncryptMessage", hSession, OpKind::kMessageEncrypt, pParameter,
+                      ulParameterLen, pAssociatedData, ulAssociatedDataLen, pPlaintext,
+                      ulPlaintextLen, pCiphertext, pulCiphertextLen);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_EncryptMessageBegin)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
  CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen) {
-  (void)pParameter;
-  (void)ulParameterLen;
-  (void)pAssociatedData;
-  (void)ulAssociatedDataLen;
-  return WithSession("C_EncryptMessageBegin", hSession, [&](CSession& cs) -> CK_RV {
-    if (!cs.session.IsActive(OpKind::kMessageEncrypt)) return CKR_OPERATION_NOT_INITIALIZED;
-    return CKR_FUNCTION_NOT_SUPPORTED;  // multi-part messages: NOT_YET.md
-  });
+  return BeginMessage("C_EncryptMessageBegin", hSession, OpKind::kMessageEncrypt, pParameter,
+                      ulParameterLen, pAssociatedData, ulAssociatedDataLen);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_EncryptMessageNext)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
  CK_BYTE_PTR pPlaintextPart, CK_ULONG ulPlaintextPartLen, CK_BYTE_PTR pCiphertextPart,
  CK_ULONG_PTR pulCiphertextPartLen, CK_FLAGS flags) {
-  (void)pParameter, (void)ulParameterLen, (void)pPlaintextPart, (void)ulPlaintextPartLen;
-  (void)pCiphertextPart, (void)pulCiphertextPartLen, (void)flags;
-  return WithSession("C_EncryptMessageNext", hSession, [&](CSession& cs) -> CK_RV {
-    if (!cs.session.IsActive(OpKind::kMessageEncrypt)) return CKR_OPERATION_NOT_INITIALIZED;
-    return CKR_FUNCTION_NOT_SUPPORTED;  // multi-part messages: NOT_YET.md
-  });
+  return CipherMessageNext("C_EncryptMessageNext", hSession, OpKind::kMessageEncrypt, pParameter,
+                           ulParameterLen, pPlaintextPart, ulPlaintextPartLen, pCiphertextPart,
+                           pulCiphertextPartLen, flags);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_MessageEncryptFinal)(CK_SESSION_HANDLE hSession) {
-  return WithSession("C_MessageEncryptFinal", hSession, [&](CSession& cs) -> CK_RV {
-    return ToRv(cryptoki::MessageEncryptFinal(cs.session));
-  });
+  return EndMessages("C_MessageEncryptFinal", hSession, OpKind::kMessageEncrypt);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_MessageDecryptInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp("C_MessageDecryptInit", hSession, pMechanism,
-                [&](CSession& cs, const Mechanism& m) -> Result<> {
-                  CRYPTOKI_TRY(cryptoki::MessageDecryptInit(cs.session, m, ObjectHandle(hKey)));
-                  cs.message_decrypt = m.type;
-                  return {};
-                });
+  return MessageInit("C_MessageDecryptInit", hSession, pMechanism, hKey, OpKind::kMessageDecrypt);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_DecryptMessage)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
  CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pCiphertext,
  CK_ULONG ulCiphertextLen, CK_BYTE_PTR pPlaintext, CK_ULONG_PTR pulPlaintextLen) {
-  return WithSession("C_DecryptMessage", hSession, [&](CSession& cs) -> CK_RV {
-    if (pulPlaintextLen == nullptr || BadIn(pAssociatedData, ulAssociatedDataLen) ||
-        BadIn(pCiphertext, ulCiphertextLen)) {
-      return CKR_ARGUMENTS_BAD;
-    }
-    if (!cs.session.IsActive(OpKind::kMessageDecrypt)) return CKR_OPERATION_NOT_INITIALIZED;
-    cryptoki::MessageParams params;
-    if (CK_RV rv = ToMessageParams(cs.message_decrypt, pParameter, ulParameterLen, params);
-        rv != CKR_OK) {
-      return rv;
-    }
-    Output o = Out(pPlaintext, pulPlaintextLen);
-    Result<> r =
-        cryptoki::DecryptMessage(cs.session, params, In(pAssociatedData, ulAssociatedDataLen),
-                                 In(pCiphertext, ulCiphertextLen), o);
-    return Finish(r, o, pulPlaintextLen);
-  });
+  return WholeMessage("C_DecryptMessage", hSession, OpKind::kMessageDecrypt, pParameter,
+                      ulParameterLen, pAssociatedData, ulAssociatedDataLen, pCiphertext,
+                      ulCiphertextLen, pPlaintext, pulPlaintextLen);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_DecryptMessageBegin)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
  CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen) {
-  (void)pParameter, (void)ulParameterLen, (void)pAssociatedData, (void)ulAssociatedDataLen;
-  return WithSession("C_DecryptMessageBegin", hSession, [&](CSession& cs) -> CK_RV {
-    if (!cs.session.IsActive(OpKind::kMessageDecrypt)) return CKR_OPERATION_NOT_INITIALIZED;
-    return CKR_FUNCTION_NOT_SUPPORTED;  // multi-part messages: NOT_YET.md
-  });
+  return BeginMessage("C_DecryptMessageBegin", hSession, OpKind::kMessageDecrypt, pParameter,
+                      ulParameterLen, pAssociatedData, ulAssociatedDataLen);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_DecryptMessageNext)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
  CK_BYTE_PTR pCiphertextPart, CK_ULONG ulCiphertextPartLen, CK_BYTE_PTR pPlaintextPart,
  CK_ULONG_PTR pulPlaintextPartLen, CK_FLAGS flags) {
-  (void)pParameter, (void)ulParameterLen, (void)pCiphertextPart, (void)ulCiphertextPartLen;
-  (void)pPlaintextPart, (void)pulPlaintextPartLen, (void)flags;
-  return WithSession("C_DecryptMessageNext", hSession, [&](CSession& cs) -> CK_RV {
-    if (!cs.session.IsActive(OpKind::kMessageDecrypt)) return CKR_OPERATION_NOT_INITIALIZED;
-    return CKR_FUNCTION_NOT_SUPPORTED;  // multi-part messages: NOT_YET.md
-  });
+  return CipherMessageNext("C_DecryptMessageNext", hSession, OpKind::kMessageDecrypt, pParameter,
+                           ulParameterLen, pCiphertextPart, ulCiphertextPartLen, pPlaintextPart,
+                           pulPlaintextPartLen, flags);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_MessageDecryptFinal)(CK_SESSION_HANDLE hSession) {
-  return WithSession("C_MessageDecryptFinal", hSession, [&](CSession& cs) -> CK_RV {
-    return ToRv(cryptoki::MessageDecryptFinal(cs.session));
-  });
+  return EndMessages("C_MessageDecryptFinal", hSession, OpKind::kMessageDecrypt);
 }
-
-// ---------------------------------------------------------------------------
-// Message-based signing and verification (3.0). No mechanism of the registry
-// offers CKF_MESSAGE_SIGN / CKF_MESSAGE_VERIFY (PKCS#11 3.0 defines none that
-// software tokens commonly support), so the init functions report the
-// mechanism invalid and the rest find no operation.
-
-namespace {
-CK_RV MessageSignOrVerifyInit(const char* name, CK_SESSION_HANDLE h, CK_MECHANISM_PTR pm,
-                              CK_FLAGS flag) {
-  return WithSession(name, h, [&](CSession& cs) -> CK_RV {
-    Mechanism m;
-    if (CK_RV rv = GetMechanism(pm, m); rv != CKR_OK) return rv;
-    auto info = cryptoki::GetMechanismInfo(cs.session.token().config(), m.type);
-    if (!info) return ToRv(info.error());
-    if (!(info->flags & flag)) return CKR_MECHANISM_INVALID;
-    return CKR_FUNCTION_NOT_SUPPORTED;  // TODO(core): MessageSignInit in mechanism.h
-  });
-}
-CK_RV NoMessageOp(const char* name, CK_SESSION_HANDLE h) {
-  return WithSession(name, h, [](CSession&) -> CK_RV { return CKR_OPERATION_NOT_INITIALIZED; });
-}
-}  // namespace
 
 CK_DEFINE_FUNCTION(CK_RV, C_MessageSignInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  (void)hKey;
-  return MessageSignOrVerifyInit("C_MessageSignInit", hSession, pMechanism, CKF_MESSAGE_SIGN);
+  return MessageInit("C_MessageSignInit", hSession, pMechanism, hKey, OpKind::kMessageSign);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_SignMessage)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
  CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen) {
-  (void)pParameter, (void)ulParameterLen, (void)pData, (void)ulDataLen, (void)pSignature;
-  (void)pulSignatureLen;
-  return NoMessageOp("C_SignMessage", hSession);
+  return WholeMessage("C_SignMessage", hSession, OpKind::kMessageSign, pParameter, ulParameterLen,
+                      nullptr, 0, pData, ulDataLen, pSignature, pulSignatureLen);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_SignMessageBegin)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen) {
-  (void)pParameter, (void)ulParameterLen;
-  return NoMessageOp("C_SignMessageBegin", hSession);
+  return BeginMessage("C_SignMessageBegin", hSession, OpKind::kMessageSign, pParameter,
+                      ulParameterLen, nullptr, 0);
 }
 
+// C_SignMessageNext: without pulSignatureLen a part, with it the last part
+// (pSignature NULL asks for the signature's length and consumes nothing).
 CK_DEFINE_FUNCTION(CK_RV, C_SignMessageNext)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
  CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen) {
-  (void)pParameter, (void)ulParameterLen, (void)pData, (void)ulDataLen, (void)pSignature;
-  (void)pulSignatureLen;
-  return NoMessageOp("C_SignMessageNext", hSession);
+  return WithSession("C_SignMessageNext", hSession, [&](CSession& cs) -> CK_RV {
+    if (BadIn(pData, ulDataLen)) return CKR_ARGUMENTS_BAD;
+    MessageParams params;
+    if (CK_RV rv = ReadMessageParams(cs, OpKind::kMessageSign, pParameter, ulParameterLen, params);
+        rv != CKR_OK) {
+      return rv;
+    }
+    if (pulSignatureLen == nullptr) {
+      return ToRv(cryptoki::SignMessageNext(cs.session, params, In(pData, ulDataLen), nullptr));
+    }
+    Output o = Out(pSignature, pulSignatureLen);
+    return Finish(cryptoki::SignMessageNext(cs.session, params, In(pData, ulDataLen), &o), o,
+                  pulSignatureLen);
+  });
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_MessageSignFinal)(CK_SESSION_HANDLE hSession) {
-  return NoMessageOp("C_MessageSignFinal", hSession);
+  return EndMessages("C_MessageSignFinal", hSession, OpKind::kMessageSign);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_MessageVerifyInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  (void)hKey;
-  return MessageSignOrVerifyInit("C_MessageVerifyInit", hSession, pMechanism, CKF_MESSAGE_VERIFY);
+  return MessageInit("C_MessageVerifyInit", hSession, pMechanism, hKey, OpKind::kMessageVerify);
 }
+
+}  // extern "C"
+
+namespace {
+// VerifyPart runs C_VerifyMessage (|whole|) and C_VerifyMessageNext (the
+// last part when |sig| is given).
+CK_RV VerifyPart(const char* name, CK_SESSION_HANDLE h, bool whole, CK_VOID_PTR p, CK_ULONG p_len,
+                 CK_BYTE_PTR data, CK_ULONG data_len, CK_BYTE_PTR sig, CK_ULONG sig_len) noexcept {
+  return WithSession(name, h, [&](CSession& cs) -> CK_RV {
+    if (BadIn(data, data_len) || (whole && sig == nullptr)) return CKR_ARGUMENTS_BAD;
+    MessageParams params;
+    if (CK_RV rv = ReadMessageParams(cs, OpKind::kMessageVerify, p, p_len, params); rv != CKR_OK) {
+      return rv;
+    }
+    const ByteView signature(sig, sig == nullptr ? 0 : sig_len);
+    if (whole)
+      return ToRv(cryptoki::VerifyMessage(cs.session, params, In(data, data_len), signature));
+    return ToRv(cryptoki::VerifyMessageNext(
+        cs.session, params, In(data, data_len),
+        sig == nullptr ? std::nullopt : std::optional<ByteView>(signature)));
+  });
+}
+}  // namespace
+
+extern "C" {
 
 CK_DEFINE_FUNCTION(CK_RV, C_VerifyMessage)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
  CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen) {
-  (void)pParameter, (void)ulParameterLen, (void)pData, (void)ulDataLen, (void)pSignature;
-  (void)ulSignatureLen;
-  return NoMessageOp("C_VerifyMessage", hSession);
+  return VerifyPart("C_VerifyMessage", hSession, true, pParameter, ulParameterLen, pData, ulDataLen,
+                    pSignature, ulSignatureLen);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_VerifyMessageBegin)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen) {
-  (void)pParameter, (void)ulParameterLen;
-  return NoMessageOp("C_VerifyMessageBegin", hSession);
+  return BeginMessage("C_VerifyMessageBegin", hSession, OpKind::kMessageVerify, pParameter,
+                      ulParameterLen, nullptr, 0);
 }
 
+// C_VerifyMessageNext: pSignature NULL feeds a part; a signature ends the
+// message and is checked.
 CK_DEFINE_FUNCTION(CK_RV, C_VerifyMessageNext)
 (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
  CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen) {
-  (void)pParameter, (void)ulParameterLen, (void)pData, (void)ulDataLen, (void)pSignature;
-  (void)ulSignatureLen;
-  return NoMessageOp("C_VerifyMessageNext", hSession);
+  return VerifyPart("C_VerifyMessageNext", hSession, false, pParameter, ulParameterLen, pData,
+                    ulDataLen, pSignature, ulSignatureLen);
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_MessageVerifyFinal)(CK_SESSION_HANDLE hSession) {
-  return NoMessageOp("C_MessageVerifyFinal", hSession);
+  return EndMessages("C_MessageVerifyFinal", hSession, OpKind::kMessageVerify);
 }
 
 }  // extern "C"

@@ -172,12 +172,6 @@ TEST_F(CAbiCryptoTest, EncryptMessageWithoutInitFailsNotInitialized) {
   EXPECT_THAT(F()->C_MessageEncryptFinal(h_), CkrIs(CKR_OPERATION_NOT_INITIALIZED));
 }
 
-TEST_F(CAbiCryptoTest, MessageSignInitReportsMechanismInvalid) {
-  CK_MECHANISM m{CKM_SHA256_HMAC, nullptr, 0};
-  EXPECT_THAT(F()->C_MessageSignInit(h_, &m, 1), CkrIs(CKR_MECHANISM_INVALID));
-  EXPECT_THAT(F()->C_SignMessageBegin(h_, nullptr, 0), CkrIs(CKR_OPERATION_NOT_INITIALIZED));
-}
-
 TEST_F(CAbiCryptoTest, EcKeyPairSignsAndVerifies) {
   CK_BYTE p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
   CK_BBOOL yes = CK_TRUE;

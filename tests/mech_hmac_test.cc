@@ -190,7 +190,9 @@ TEST_F(HmacTest, GenerateSensitiveKeyIsAlwaysSensitive) {
 TEST(HmacInfoTest, InfoReportsSignVerifyAndByteSizes) {
   auto info = GetMechanismInfo(TestConfig(), CKM_SHA256_HMAC);
   ASSERT_TRUE(info.has_value());
-  EXPECT_EQ(info->flags, CKF_SIGN | CKF_VERIFY);
+  // The message API signs with every signature mechanism (mech/message.h).
+  EXPECT_EQ(info->flags, CKF_SIGN | CKF_VERIFY | CKF_MESSAGE_SIGN | CKF_MESSAGE_VERIFY |
+                             CKF_MULTI_MESSAGE);
   EXPECT_EQ(info->min_key_size, 1u);
   auto gen = GetMechanismInfo(TestConfig(), CKM_GENERIC_SECRET_KEY_GEN);
   ASSERT_TRUE(gen.has_value());

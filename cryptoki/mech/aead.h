@@ -15,26 +15,23 @@
 namespace cryptoki::mech {
 
 // AeadKey is a keyed EVP_AEAD_CTX and what keeps it alive (a key cache, or
-// the context itself for a one-off tag length).
+// the context itself for a one-off tag length). |raw| is the key's value
+// (kept alive by |owner|), for the message API's streaming encryption.
 struct AeadKey {
   std::shared_ptr<const void> owner;
   const EVP_AEAD_CTX* ctx = nullptr;
   size_t tag_len = 16;
+  ByteView raw;
 };
 
 // NewAeadOperation returns a C_Encrypt/C_Decrypt operation.
 std::unique_ptr<Operation> NewAeadOperation(AeadKey key, bool encrypt, Bytes nonce, Bytes aad);
 
-// MessageContext carries one message's parameters to a message operation
-// (EncryptMessage / DecryptMessage set it around the session call).
-struct MessageContext {
-  MessageParams* params;
-  ByteView aad;
-};
-MessageContext*& CurrentMessage();
-
 // NewAeadMessageOperation returns a C_MessageEncryptInit / DecryptInit
-// operation for GCM (|gcm|) or ChaCha20-Poly1305.
+// operation for GCM (|gcm|) or ChaCha20-Poly1305 with |key| (16-byte tags).
+// Whole messages run on |key|'s EVP_AEAD_CTX; multi-part encryption streams
+// (AES-GCM through EVP_CIPHER, ChaCha20-Poly1305 as RFC 8439 composes it);
+// multi-part decryption buffers and opens the message at its last part.
 std::unique_ptr<Operation> NewAeadMessageOperation(AeadKey key, bool encrypt, bool gcm);
 
 }  // namespace cryptoki::mech

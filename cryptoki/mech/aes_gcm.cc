@@ -17,7 +17,7 @@ Result<AeadKey> GcmKey(const AesKeyCache& k, std::shared_ptr<const AesKeyCache> 
   if (tag_len == 16) {
     const EVP_AEAD_CTX* ctx = k.Gcm();
     if (ctx == nullptr) return Fail(Rv::kKeySizeRange);
-    return AeadKey{owner, ctx, 16};
+    return AeadKey{owner, ctx, 16, k.raw()};
   }
   auto one = std::make_shared<OneOffCtx>();
   if (!EVP_AEAD_CTX_init(one->ctx.get(), GcmAead(k.raw().size()), k.raw().data(), k.raw().size(),
@@ -25,7 +25,7 @@ Result<AeadKey> GcmKey(const AesKeyCache& k, std::shared_ptr<const AesKeyCache> 
     return Fail(Rv::kMechanismParamInvalid);
   }
   const EVP_AEAD_CTX* ctx = one->ctx.get();
-  return AeadKey{std::move(one), ctx, tag_len};
+  return AeadKey{std::move(one), ctx, tag_len, k.raw()};
 }
 
 bool TagBitsOk(CK_ULONG bits) {

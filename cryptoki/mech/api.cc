@@ -3,6 +3,7 @@
 // parameter type, key use rules) happen here, once.
 #include <algorithm>
 
+#include "cryptoki/mech/message.h"
 #include "cryptoki/mech/registry.h"
 #include "cryptoki/token.h"
 
@@ -69,7 +70,7 @@ KeyUse UseOf(OpKind kind) {
 Result<const MechanismEntry*> Lookup(Session& s, const Mechanism& m, CK_FLAGS flag) {
   auto e = mech::FindMechanism(s.token().config(), m.type);
   if (!e) return Fail(e.error());
-  if (((*e)->info.flags & flag) == 0) return Fail(Rv::kMechanismInvalid);
+  if ((mech::EffectiveFlags(**e) & flag) == 0) return Fail(Rv::kMechanismInvalid);
   const bool ok = (*e)->params_ok ? (*e)->params_ok(m.params)
                                   : std::holds_alternative<std::monostate>(m.params);
   if (!ok) return Fail(Rv::kMechanismParamInvalid);
@@ -88,7 +89,9 @@ Result<> Init(Session& s, OpKind kind, const Mechanism& m, std::optional<ObjectH
     CRYPTOKI_TRY(mech::CheckKey(**e, *k, UseOf(kind)));
   }
   if ((*e)->begin == nullptr) return Fail(Rv::kMechanismInvalid);
-  auto op = (*e)->begin(kind, m, k);
+  auto op = kind == OpKind::kMessageSign || kind == OpKind::kMessageVerify
+                ? mech::NewSignMessageOperation(**e, m, k, kind == OpKind::kMessageSign)
+                : (*e)->begin(kind, m, k);
   if (!op) return Fail(op.error());
   (*op)->key = k;
   if (k && k->Bool(CKA_ALWAYS_AUTHENTICATE) &&
@@ -141,6 +144,12 @@ Result<> MessageEncryptInit(Session& s, const Mechanism& m, ObjectHandle key) {
 }
 Result<> MessageDecryptInit(Session& s, const Mechanism& m, ObjectHandle key) {
   return Init(s, OpKind::kMessageDecrypt, m, key);
+}
+Result<> MessageSignInit(Session& s, const Mechanism& m, ObjectHandle key) {
+  return Init(s, OpKind::kMessageSign, m, key);
+}
+Result<> MessageVerifyInit(Session& s, const Mechanism& m, ObjectHandle key) {
+  return Init(s, OpKind::kMessageVerify, m, key);
 }
 
 Result<> DigestKey(Session& s, ObjectHandle key) {

@@ -120,6 +120,13 @@ bool UsesPublicHalf(KeyUse use) {
 
 std::span<const MechanismEntry* const> AllMechanisms() { return Registry(); }
 
+CK_FLAGS EffectiveFlags(const MechanismEntry& entry) {
+  CK_FLAGS f = entry.info.flags;
+  if (f & CKF_SIGN) f |= CKF_MESSAGE_SIGN | CKF_MULTI_MESSAGE;
+  if (f & CKF_VERIFY) f |= CKF_MESSAGE_VERIFY | CKF_MULTI_MESSAGE;
+  return f;
+}
+
 Result<std::unique_ptr<Operation>> RestoreOperation(OpKind kind, ByteView state,
                                                     std::shared_ptr<const Object> key) {
   if (state.empty()) return Fail(Rv::kSavedStateInvalid);
@@ -349,7 +356,9 @@ std::vector<CK_MECHANISM_TYPE> Mechanisms(const Config& config) {
 Result<MechanismInfo> GetMechanismInfo(const Config& config, CK_MECHANISM_TYPE type) {
   auto e = mech::FindMechanism(config, type);
   if (!e) return Fail(e.error());
-  return (*e)->info;
+  MechanismInfo info = (*e)->info;
+  info.flags = mech::EffectiveFlags(**e);
+  return info;
 }
 
 Result<> RunSelfTests() {

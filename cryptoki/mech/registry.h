@@ -154,6 +154,12 @@ Result<std::unique_ptr<Operation>> RestoreDes3(OpKind kind, ByteView state,
 Result<std::unique_ptr<Operation>> RestoreOperation(OpKind kind, ByteView state,
                                                     std::shared_ptr<const Object> key);
 
+// EffectiveFlags returns the flags C_GetMechanismInfo reports for |entry|:
+// its info.flags, plus CKF_MESSAGE_SIGN / CKF_MESSAGE_VERIFY (and
+// CKF_MULTI_MESSAGE) for every mechanism that signs / verifies, which the
+// message API offers for all of them (message.h).
+CK_FLAGS EffectiveFlags(const MechanismEntry& entry);
+
 // AllMechanisms returns every registered entry, sorted by type.
 std::span<const MechanismEntry* const> AllMechanisms();
 // FindMechanism returns the entry for |type|: kMechanismInvalid if unknown
