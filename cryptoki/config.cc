@@ -113,6 +113,15 @@ expected<Config, ConfigError> ParseConfig(std::string_view text, std::string_vie
       } else {
         return bad_value("ERROR, WARNING, INFO or DEBUG");
       }
+    } else if (key == "log.destination") {
+      const std::string v = Lower(value);
+      if (v == "stderr") {
+        c.log_destination = LogDestination::kStderr;
+      } else if (v == "syslog") {
+        c.log_destination = LogDestination::kSyslog;
+      } else {
+        return bad_value("stderr or syslog");
+      }
     } else if (key == "slots.removable") {
       auto b = ParseBool(value);
       if (!b) return bad_value("true or false");
