@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cryptoki/cryptoki.h"
@@ -27,6 +28,17 @@ constexpr CK_FLAGS kUserPinFlags =
     CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED;
 constexpr CK_FLAGS kSoPinFlags = CKF_SO_PIN_COUNT_LOW | CKF_SO_PIN_FINAL_TRY | CKF_SO_PIN_LOCKED;
 constexpr CK_SLOT_ID kSlot = 0;
+
+// Role is one PIN: who logs in with it, its right value, and its flags.
+struct Role {
+  CK_USER_TYPE user;
+  const char* pin;
+  CK_FLAGS count_low, final_try, locked;
+  CK_FLAGS all() const { return count_low | final_try | locked; }
+};
+constexpr Role kUser{CKU_USER, kUserPin, CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY,
+                     CKF_USER_PIN_LOCKED};
+constexpr Role kSo{CKU_SO, kSoPin, CKF_SO_PIN_COUNT_LOW, CKF_SO_PIN_FINAL_TRY, CKF_SO_PIN_LOCKED};
 
 class PinRestartTest : public ::testing::Test {
  protected:
@@ -56,16 +68,30 @@ class PinRestartTest : public ::testing::Test {
     return lib.has_value() ? std::move(*lib) : nullptr;
   }
 
-  // Login logs |user| in with |pin| in a new RW session of a fresh Library
-  // and returns the outcome.
+  // Restarted is a fresh Library, its token and an RW session on it.
+  struct Restarted {
+    std::unique_ptr<Library> lib;
+    std::shared_ptr<Token> token;
+    std::optional<Session> session;  // empty if anything failed
+  };
+  Restarted RestartWithSession() {
+    Restarted r;
+    r.lib = Restart();
+    if (r.lib == nullptr) return r;
+    auto token = r.lib->GetToken(kSlot);
+    if (!token) return r;
+    r.token = *token;
+    auto s = r.token->OpenSession(SessionKind::kReadWrite);
+    if (s) r.session.emplace(std::move(*s));
+    return r;
+  }
+
+  // LoginAfterRestart logs |user| in with |pin| in a new RW session of a
+  // fresh Library and returns the outcome.
   Result<> LoginAfterRestart(CK_USER_TYPE user, std::string_view pin) {
-    auto lib = Restart();
-    if (lib == nullptr) return Fail(Rv::kGeneralError);
-    auto token = lib->GetToken(kSlot);
-    if (!token) return Fail(token.error());
-    auto s = (*token)->OpenSession(SessionKind::kReadWrite);
-    if (!s) return Fail(s.error());
-    return s->Login(user, pin);
+    Restarted r = RestartWithSession();
+    if (!r.session) return Fail(Rv::kGeneralError);
+    return r.session->Login(user, pin);
   }
 
   // FlagsAfterRestart returns the token info flags a fresh Library reports,
@@ -78,16 +104,31 @@ class PinRestartTest : public ::testing::Test {
     return (*token)->Info().flags & mask;
   }
 
+  // FailToLockout tries three wrong PINs for |role|, each in a fresh
+  // Library, checking the flags a fresh Library reports after each; then the
+  // right PIN, which the lock refuses (twice, without changing the flags).
+  void FailToLockout(const Role& role) {
+    EXPECT_EQ(FlagsAfterRestart(role.all()), 0u);
+    EXPECT_THAT(LoginAfterRestart(role.user, "wrong-1"), RvIs(Rv::kPinIncorrect));
+    EXPECT_EQ(FlagsAfterRestart(role.all()), role.count_low);
+    EXPECT_THAT(LoginAfterRestart(role.user, "wrong-2"), RvIs(Rv::kPinIncorrect));
+    EXPECT_EQ(FlagsAfterRestart(role.all()), role.count_low | role.final_try);
+    EXPECT_THAT(LoginAfterRestart(role.user, "wrong-3"), RvIs(Rv::kPinIncorrect));
+    EXPECT_EQ(FlagsAfterRestart(role.all()), role.locked);
+    EXPECT_THAT(LoginAfterRestart(role.user, role.pin), RvIs(Rv::kPinLocked));
+    EXPECT_THAT(LoginAfterRestart(role.user, role.pin), RvIs(Rv::kPinLocked));
+    EXPECT_EQ(FlagsAfterRestart(role.all()), role.locked);
+  }
+
   TempDir dir_{"pin_restart"};
   Config config_;
 };
 
 TEST_F(PinRestartTest, ChangedUserPinSurvivesRestart) {
   {
-    auto lib = Restart();
-    ASSERT_NE(lib, nullptr);
-    ASSERT_OK_AND_ASSIGN(auto token, lib->GetToken(kSlot));
-    ASSERT_OK_AND_ASSIGN(Session s, token->OpenSession(SessionKind::kReadWrite));
+    Restarted r = RestartWithSession();
+    ASSERT_TRUE(r.session.has_value());
+    Session& s = *r.session;
     ASSERT_THAT(s.Login(CKU_USER, kUserPin), IsOk());
     // A private object sealed under the token data key, which the PIN
     // change must keep reachable.
@@ -113,10 +154,9 @@ TEST_F(PinRestartTest, ChangedUserPinSurvivesRestart) {
 
 TEST_F(PinRestartTest, ChangedSoPinSurvivesRestart) {
   {
-    auto lib = Restart();
-    ASSERT_NE(lib, nullptr);
-    ASSERT_OK_AND_ASSIGN(auto token, lib->GetToken(kSlot));
-    ASSERT_OK_AND_ASSIGN(Session s, token->OpenSession(SessionKind::kReadWrite));
+    Restarted r = RestartWithSession();
+    ASSERT_TRUE(r.session.has_value());
+    Session& s = *r.session;
     ASSERT_THAT(s.Login(CKU_SO, kSoPin), IsOk());
     ASSERT_THAT(s.SetPin(kSoPin, "new-so-pin"), IsOk());
   }
@@ -127,18 +167,7 @@ TEST_F(PinRestartTest, ChangedSoPinSurvivesRestart) {
 }
 
 TEST_F(PinRestartTest, UserFailuresCountAcrossRestartsAndLockoutSurvives) {
-  EXPECT_EQ(FlagsAfterRestart(kUserPinFlags), 0u);
-  EXPECT_THAT(LoginAfterRestart(CKU_USER, "wrong-1"), RvIs(Rv::kPinIncorrect));
-  EXPECT_EQ(FlagsAfterRestart(kUserPinFlags), CKF_USER_PIN_COUNT_LOW);
-  EXPECT_THAT(LoginAfterRestart(CKU_USER, "wrong-2"), RvIs(Rv::kPinIncorrect));
-  EXPECT_EQ(FlagsAfterRestart(kUserPinFlags), CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY);
-  EXPECT_THAT(LoginAfterRestart(CKU_USER, "wrong-3"), RvIs(Rv::kPinIncorrect));
-  EXPECT_EQ(FlagsAfterRestart(kUserPinFlags), CKF_USER_PIN_LOCKED);
-  // Locked: even the right PIN is refused, in every later process, and the
-  // refusals are not failures that change the flags.
-  EXPECT_THAT(LoginAfterRestart(CKU_USER, kUserPin), RvIs(Rv::kPinLocked));
-  EXPECT_THAT(LoginAfterRestart(CKU_USER, kUserPin), RvIs(Rv::kPinLocked));
-  EXPECT_EQ(FlagsAfterRestart(kUserPinFlags), CKF_USER_PIN_LOCKED);
+  FailToLockout(kUser);
   // The SO's counter is separate.
   EXPECT_EQ(FlagsAfterRestart(kSoPinFlags), 0u);
   EXPECT_THAT(LoginAfterRestart(CKU_SO, kSoPin), IsOk());
@@ -157,15 +186,11 @@ TEST_F(PinRestartTest, SuccessfulLoginResetsTheCountAcrossRestarts) {
 }
 
 TEST_F(PinRestartTest, SoInitPinUnlocksTheUserAcrossRestarts) {
-  for (const char* wrong : {"wrong-1", "wrong-2", "wrong-3"}) {
-    EXPECT_THAT(LoginAfterRestart(CKU_USER, wrong), RvIs(Rv::kPinIncorrect));
-  }
-  ASSERT_EQ(FlagsAfterRestart(kUserPinFlags), CKF_USER_PIN_LOCKED);
+  FailToLockout(kUser);
   {
-    auto lib = Restart();
-    ASSERT_NE(lib, nullptr);
-    ASSERT_OK_AND_ASSIGN(auto token, lib->GetToken(kSlot));
-    ASSERT_OK_AND_ASSIGN(Session s, token->OpenSession(SessionKind::kReadWrite));
+    Restarted r = RestartWithSession();
+    ASSERT_TRUE(r.session.has_value());
+    Session& s = *r.session;
     ASSERT_THAT(s.Login(CKU_SO, kSoPin), IsOk());
     ASSERT_THAT(s.InitPin("unlocked-pin"), IsOk());
   }
@@ -176,14 +201,7 @@ TEST_F(PinRestartTest, SoInitPinUnlocksTheUserAcrossRestarts) {
 }
 
 TEST_F(PinRestartTest, SoFailuresCountAcrossRestartsAndLockoutSurvives) {
-  EXPECT_THAT(LoginAfterRestart(CKU_SO, "wrong-1"), RvIs(Rv::kPinIncorrect));
-  EXPECT_EQ(FlagsAfterRestart(kSoPinFlags), CKF_SO_PIN_COUNT_LOW);
-  EXPECT_THAT(LoginAfterRestart(CKU_SO, "wrong-2"), RvIs(Rv::kPinIncorrect));
-  EXPECT_EQ(FlagsAfterRestart(kSoPinFlags), CKF_SO_PIN_COUNT_LOW | CKF_SO_PIN_FINAL_TRY);
-  EXPECT_THAT(LoginAfterRestart(CKU_SO, "wrong-3"), RvIs(Rv::kPinIncorrect));
-  EXPECT_EQ(FlagsAfterRestart(kSoPinFlags), CKF_SO_PIN_LOCKED);
-  EXPECT_THAT(LoginAfterRestart(CKU_SO, kSoPin), RvIs(Rv::kPinLocked));
-  EXPECT_EQ(FlagsAfterRestart(kSoPinFlags), CKF_SO_PIN_LOCKED);
+  FailToLockout(kSo);
   // C_InitToken checks the SO PIN too: a locked SO cannot re-initialise.
   {
     auto lib = Restart();
@@ -198,10 +216,9 @@ TEST_F(PinRestartTest, SoFailuresCountAcrossRestartsAndLockoutSurvives) {
 
 TEST_F(PinRestartTest, SetPinWithWrongOldPinCountsAcrossRestarts) {
   {
-    auto lib = Restart();
-    ASSERT_NE(lib, nullptr);
-    ASSERT_OK_AND_ASSIGN(auto token, lib->GetToken(kSlot));
-    ASSERT_OK_AND_ASSIGN(Session s, token->OpenSession(SessionKind::kReadWrite));
+    Restarted r = RestartWithSession();
+    ASSERT_TRUE(r.session.has_value());
+    Session& s = *r.session;
     // Nobody logged in: C_SetPIN changes the user's PIN, and a wrong old
     // PIN is a failed try like a failed login.
     EXPECT_THAT(s.SetPin("wrong-old", "new-user-pin"), RvIs(Rv::kPinIncorrect));
