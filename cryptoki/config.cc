@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
+#include <utility>
 
 #include "cryptoki/mechanism_names.h"
 
@@ -38,6 +40,17 @@ std::optional<uint32_t> ParseUint(std::string_view v, uint32_t lo, uint32_t hi) 
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi) return std::nullopt;
   return n;
+}
+
+// ParseChoice returns the value |choices| gives to |v|, compared without
+// regard to case.
+template <class T>
+std::optional<T> ParseChoice(std::string_view v,
+                             std::initializer_list<std::pair<std::string_view, T>> choices) {
+  const std::string l = Lower(v);
+  for (const auto& [name, value] : choices)
+    if (l == name) return value;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -88,31 +101,26 @@ expected<Config, ConfigError> ParseConfig(std::string_view text, std::string_vie
       if (value.empty()) return bad_value("a directory");
       c.token_dir = std::string(value);
     } else if (key == "objectstore.backend") {
-      const std::string v = Lower(value);
-      if (v == "file") {
-        c.backend = Config::Backend::kFile;
-      } else if (v == "memory") {
-        c.backend = Config::Backend::kMemory;
-      } else {
-        return bad_value("file or memory");
-      }
+      auto b = ParseChoice<Config::Backend>(
+          value, {{"file", Config::Backend::kFile}, {"memory", Config::Backend::kMemory}});
+      if (!b) return bad_value("file or memory");
+      c.backend = *b;
     } else if (key == "objectstore.umask") {
       // Accepted for softhsm2.conf compatibility; files are always created 0600.
       if (!ParseUint(value, 0, 0777).has_value() && value.substr(0, 1) != "0")
         return bad_value("an octal umask");
     } else if (key == "log.level") {
-      const std::string v = Lower(value);
-      if (v == "error") {
-        c.log_level = LogLevel::kError;
-      } else if (v == "warning") {
-        c.log_level = LogLevel::kWarning;
-      } else if (v == "info") {
-        c.log_level = LogLevel::kInfo;
-      } else if (v == "debug") {
-        c.log_level = LogLevel::kDebug;
-      } else {
-        return bad_value("ERROR, WARNING, INFO or DEBUG");
-      }
+      auto l = ParseChoice<LogLevel>(value, {{"error", LogLevel::kError},
+                                             {"warning", LogLevel::kWarning},
+                                             {"info", LogLevel::kInfo},
+                                             {"debug", LogLevel::kDebug}});
+      if (!l) return bad_value("ERROR, WARNING, INFO or DEBUG");
+      c.log_level = *l;
+    } else if (key == "log.destination") {
+      auto d = ParseChoice<LogDestination>(
+          value, {{"stderr", LogDestination::kStderr}, {"syslog", LogDestination::kSyslog}});
+      if (!d) return bad_value("stderr or syslog");
+      c.log_destination = *d;
     } else if (key == "slots.removable") {
       auto b = ParseBool(value);
       if (!b) return bad_value("true or false");

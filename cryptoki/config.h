@@ -7,6 +7,7 @@
 //   directories.tokendir = /var/lib/cryptoki/tokens   # where tokens live
 //   objectstore.backend  = file | memory              # memory: nothing persists
 //   log.level            = ERROR | WARNING | INFO | DEBUG
+//   log.destination      = stderr | syslog   # syslog: LOG_USER, ident "cryptoki"
 //   slots.removable      = false
 //   slots.mechanisms     = ALL | CKM_A,CKM_B | -CKM_A,CKM_B   (allow / deny list)
 //   pin.max_failures     = 10      # consecutive wrong PINs before CKR_PIN_LOCKED
@@ -32,11 +33,14 @@
 namespace cryptoki {
 
 enum class LogLevel { kError = 0, kWarning = 1, kInfo = 2, kDebug = 3 };
+enum class LogDestination { kStderr, kSyslog };
 
 struct Config {
   std::string token_dir;
   enum class Backend { kFile, kMemory } backend = Backend::kFile;
   LogLevel log_level = LogLevel::kError;
+  // log.destination: not a SoftHSM key (SoftHSM always uses syslog).
+  LogDestination log_destination = LogDestination::kStderr;
   bool removable_slots = false;
   // slots.mechanisms: when |mechanisms_deny| is false, only |mechanisms| are
   // offered (empty = all); when true, all but |mechanisms|.

@@ -61,12 +61,24 @@
 // in one rename.
 //
 // Integrity: a file or packed object whose checksum, length, magic, id or
-// seal does not match is refused with a one-line message on stderr
-// ("cryptoki: ..."); the other objects keep loading. Data of a newer format
-// version is refused, never misread. The checksum detects damage, not a
-// deliberate forgery of a public object or of the record (there is no key to
-// MAC them with before login); sealed objects are authenticated by their AEAD
-// tag. Nothing prevents replacing a file by an older copy of itself.
+// seal does not match is refused with a one-line message in the log (log.h:
+// stderr or syslog); the other objects keep loading. Data of a newer format
+// version is refused, never misread.
+//
+// What is detected, and what is not, against someone who can write the
+// token's files:
+//  - Detected: accidental damage of any file (the checksum); any change to a
+//    sealed object, and a sealed blob moved to another object id, token or
+//    format version (the AEAD tag and its additional data).
+//  - Not detected: a forged public object or token record (the checksum is
+//    recomputed; there is no key to MAC them with before login), e.g. a
+//    changed label, a replaced certificate or public key, a reset PIN
+//    failure counter (such an attacker can guess PINs offline against the
+//    sealed data key anyway); a file replaced by an older copy of itself
+//    (a sealed object rolled back to an earlier value of the same object);
+//    a removed object (its file deleted or a tombstone added); a removed
+//    object brought back (its tombstone deleted, or its old .obj copied
+//    back); the whole directory replaced by an older copy.
 //
 // Concurrency: writers hold the exclusive lock for the whole write and then
 // bump a counter in |generation|; Changed() is one 32-byte pread of that
@@ -102,7 +114,7 @@ struct FileStoreOptions {
 
 // MakeFileStore returns a Store keeping its tokens under |token_dir|, which it
 // creates (with its parents, mode 0700) if missing. It fails with
-// Rv::kDeviceError, after logging the reason to stderr, if the directory
+// Rv::kDeviceError, after logging the reason, if the directory
 // cannot be created or is not a readable, writable directory.
 //
 // The returned Store's OpenTokens returns the tokens whose record loads,

@@ -30,7 +30,7 @@ Result<std::unique_ptr<Library>> Library::Create() {
 }
 
 Result<std::unique_ptr<Library>> Library::Create(Config config) {
-  SetLogLevel(config.log_level);
+  ConfigureLog(config);
   std::unique_ptr<Store> store;
   if (config.backend == Config::Backend::kMemory) {
     store = std::make_unique<MemoryStore>();

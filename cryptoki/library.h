@@ -23,7 +23,7 @@ namespace cryptoki {
 class Library {
  public:
   // Create builds a library from |config|, opening its token store. Errors:
-  // kGeneralError if the store cannot be opened (a message goes to stderr).
+  // kGeneralError if the store cannot be opened (the reason is logged, log.h).
   static Result<std::unique_ptr<Library>> Create(Config config);
   // Create with the configuration from $CRYPTOKI_CONF; a malformed file is
   // kGeneralError, with "FILE:LINE: reason" on stderr.

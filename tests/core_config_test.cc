@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "cryptoki/config.h"
+#include "cryptoki/log.h"
 
 namespace cryptoki {
 namespace {
@@ -71,6 +72,50 @@ TEST(ConfigTest, BadValuesAreErrors) {
   EXPECT_FALSE(ParseConfig("objectstore.backend = db\n", "f").has_value());
   EXPECT_FALSE(ParseConfig("slots.mechanisms = CKM_NOPE\n", "f").has_value());
   EXPECT_FALSE(ParseConfig("pin.min_length = 10\npin.max_length = 5\n", "f").has_value());
+}
+
+TEST(ConfigTest, LogDestinationIsStderrOrSyslog) {
+  auto defaults = ParseConfig("", "");
+  ASSERT_TRUE(defaults.has_value());
+  EXPECT_EQ(defaults->log_destination, LogDestination::kStderr);
+  auto syslog = ParseConfig("log.destination = SysLog  # to the system log\n", "f");
+  ASSERT_TRUE(syslog.has_value()) << syslog.error().message;
+  EXPECT_EQ(syslog->log_destination, LogDestination::kSyslog);
+  auto back = ParseConfig("log.destination = syslog\nlog.destination = stderr\n", "f");
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_EQ(back->log_destination, LogDestination::kStderr);
+}
+
+TEST(ConfigTest, BadLogDestinationNamesFileAndLine) {
+  auto c = ParseConfig("log.level = INFO\n\nlog.destination = /var/log/cryptoki\n", "c.conf");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message,
+            "c.conf:3: bad value '/var/log/cryptoki' for log.destination (expected stderr or "
+            "syslog)");
+  EXPECT_FALSE(ParseConfig("log.destination =\n", "f").has_value());
+}
+
+// Delivery to syslog is not checked (there may be no syslog daemon); only
+// that logging there works without a crash and no longer writes to stderr,
+// and that stderr is used again afterwards.
+TEST(ConfigTest, LogGoesWhereConfigured) {
+  Config c = *ParseConfig("log.destination = syslog\nlog.level = DEBUG\n", "f");
+  ConfigureLog(c);
+  ::testing::internal::CaptureStderr();
+  LogError("to syslog %d", 1);
+  LogDebug("to syslog %s", "debug");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+
+  c.log_destination = LogDestination::kStderr;
+  ConfigureLog(c);
+  ::testing::internal::CaptureStderr();
+  LogWarning("to stderr %d", 2);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "cryptoki: to stderr 2\n");
+
+  ConfigureLog(*ParseConfig("", ""));  // back to the defaults: ERROR to stderr
+  ::testing::internal::CaptureStderr();
+  LogInfo("not written");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
 TEST(ConfigTest, LoadConfigReadsCryptokiConf) {

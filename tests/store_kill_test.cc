@@ -170,15 +170,23 @@ TEST(StoreKillTest, KilledWriterLeavesOldOrNewStateNeverPartial) {
         waitpid(pid, nullptr, 0);
       }
     } reaper{pid};
-    // Mostly a kill some milliseconds into the writing; sometimes one
-    // during start-up.
+    // Mostly a kill some milliseconds after the child confirmed 1 to 4
+    // operations (counted, not timed, so a slow machine covers as much);
+    // sometimes one during start-up.
+    std::vector<Report> reports;
     Report r;
     if (rng() % 4 == 0) {
       usleep(rng() % 3000);
     } else {
       ASSERT_EQ(read(fds[0], &r, sizeof r), static_cast<ssize_t>(sizeof r));
       ASSERT_EQ(r.phase, 'S');
-      usleep(rng() % 40000);
+      const int confirmations = 1 + static_cast<int>(rng() % 4);
+      for (int seen = 0; seen < confirmations;) {
+        ASSERT_EQ(read(fds[0], &r, sizeof r), static_cast<ssize_t>(sizeof r));
+        reports.push_back(r);
+        if (r.phase == 'E') ++seen;
+      }
+      usleep(rng() % 20000);
     }
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int status = 0;
@@ -189,20 +197,21 @@ TEST(StoreKillTest, KilledWriterLeavesOldOrNewStateNeverPartial) {
     // Apply what the child confirmed; keep the operation it had begun.
     std::optional<Report> in_flight;
     ssize_t n;
-    while ((n = read(fds[0], &r, sizeof r)) == sizeof r) {
-      if (r.phase == 'S') continue;
-      if (r.phase == 'B') {
-        in_flight = r;
+    while ((n = read(fds[0], &r, sizeof r)) == sizeof r) reports.push_back(r);
+    ASSERT_EQ(n, 0) << "torn report";
+    close(fds[0]);
+    for (const Report& report : reports) {
+      if (report.phase == 'S') continue;
+      if (report.phase == 'B') {
+        in_flight = report;
         continue;
       }
       in_flight.reset();
       ++confirmed_ops;
-      if (r.op == 'P') model[r.id] = r.version;
-      if (r.op == 'R') model.erase(r.id);
-      if (r.op == 'A') model.clear();
+      if (report.op == 'P') model[report.id] = report.version;
+      if (report.op == 'R') model.erase(report.id);
+      if (report.op == 'A') model.clear();
     }
-    ASSERT_EQ(n, 0) << "torn report";
-    close(fds[0]);
     if (in_flight) ++kills_in_flight;
     for (const auto& e : fs::directory_iterator(fs::path(tmp.path()) / "slot-0" / "objects"))
       if (e.path().filename().string().starts_with(".tmp-")) ++temp_files_left;
