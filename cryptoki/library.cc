@@ -30,7 +30,7 @@ Result<std::unique_ptr<Library>> Library::Create() {
 }
 
 Result<std::unique_ptr<Library>> Library::Create(Config config) {
-  ConfigureLog(config);
+  ConfigureLog(config);  // before the store logs anything
   std::unique_ptr<Store> store;
   if (config.backend == Config::Backend::kMemory) {
     store = std::make_unique<MemoryStore>();
@@ -46,6 +46,7 @@ Result<std::unique_ptr<Library>> Library::Create(Config config) {
 }
 
 Result<std::unique_ptr<Library>> Library::Create(Config config, std::unique_ptr<Store> store) {
+  ConfigureLog(config);
   std::unique_ptr<Library> lib(new Library(std::move(config), std::move(store)));
   CRYPTOKI_TRY(lib->LoadTokens());
   return lib;
