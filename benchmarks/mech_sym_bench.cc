@@ -387,30 +387,17 @@ bool Prepare(benchmark::State& state, const Family& f, ByteView in, std::optiona
   return true;
 }
 
-void RunApi(benchmark::State& state, const Family& f) {
+// Run times |f| through the API (kApi) or on BoringSSL.
+template <bool kApi>
+void Run(benchmark::State& state, const Family& f) {
   const Bytes in(state.range(0), 0x17);
   std::optional<Session> s;
   Keys k;
   if (!Prepare(state, f, in, s, k)) return;
   Bytes out;
   for (auto _ : state) {
-    if (!f.api(*s, k, in, out)) {
-      state.SkipWithError("operation failed");
-      break;
-    }
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.SetBytesProcessed(state.iterations() * in.size());
-}
-
-void RunDirect(benchmark::State& state, const Family& f) {
-  const Bytes in(state.range(0), 0x17);
-  std::optional<Session> s;
-  Keys k;
-  if (!Prepare(state, f, in, s, k)) return;
-  Bytes out;
-  for (auto _ : state) {
-    if (!f.direct(in, out)) {
+    const bool ok = kApi ? f.api(*s, k, in, out).has_value() : f.direct(in, out);
+    if (!ok) {
       state.SkipWithError("operation failed");
       break;
     }
@@ -422,7 +409,8 @@ void RunDirect(benchmark::State& state, const Family& f) {
 [[maybe_unused]] const bool kRegistered = [] {
   static const std::vector<Family> families = Families();
   for (const Family& f : families) {
-    for (auto [suffix, run] : {std::pair{"_Api", &RunApi}, std::pair{"_BoringSSL", &RunDirect}}) {
+    for (auto [suffix, run] :
+         {std::pair{"_Api", &Run<true>}, std::pair{"_BoringSSL", &Run<false>}}) {
       benchmark::RegisterBenchmark((f.name + suffix).c_str(),
                                    [&f, run = run](benchmark::State& st) { run(st, f); })
           ->Arg(64)

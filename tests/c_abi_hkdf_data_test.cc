@@ -27,6 +27,12 @@ class CAbiHkdfDataTest : public CAbiTest {
     ASSERT_THAT(F()->C_CreateObject(h_, tmpl, 4, &base_), CkrIs(CKR_OK));
   }
 
+  // Derive runs C_DeriveKey with a template of |cls| and CKA_VALUE_LEN |len|.
+  CK_RV Derive(CK_MECHANISM* m, CK_OBJECT_CLASS cls, CK_ULONG len, CK_OBJECT_HANDLE* out) {
+    CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_VALUE_LEN, &len, sizeof len}};
+    return F()->C_DeriveKey(h_, m, base_, tmpl, 2, out);
+  }
+
   CK_SESSION_HANDLE h_ = CK_INVALID_HANDLE;
   CK_OBJECT_HANDLE base_ = CK_INVALID_HANDLE;
   CK_BYTE salt_[13] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
@@ -37,11 +43,8 @@ class CAbiHkdfDataTest : public CAbiTest {
 };
 
 TEST_F(CAbiHkdfDataTest, DerivesADataObject) {
-  CK_OBJECT_CLASS data = CKO_DATA;
-  CK_ULONG len = 42;
-  CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &data, sizeof data}, {CKA_VALUE_LEN, &len, sizeof len}};
   CK_OBJECT_HANDLE d = CK_INVALID_HANDLE;
-  ASSERT_THAT(F()->C_DeriveKey(h_, &mech_, base_, tmpl, 2, &d), CkrIs(CKR_OK));
+  ASSERT_THAT(Derive(&mech_, CKO_DATA, 42, &d), CkrIs(CKR_OK));
   CK_OBJECT_CLASS cls = 0;
   CK_BYTE value[64];
   CK_ATTRIBUTE get[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_VALUE, value, sizeof value}};
