@@ -1,18 +1,33 @@
-// mech_sym_bench: symmetric mechanisms through the C++ API, against the same
-// operation done directly on BoringSSL. 64 B, 1 KiB, 8 KiB; 1 and 2 threads
-// (each thread with its own session on one shared token).
+// mech_sym_bench: every symmetric mechanism family through the C++ API
+// (<Family>_Api), against the same operation done directly on BoringSSL
+// (<Family>_BoringSSL, keys set up per call as a client would). 64 B, 1 KiB
+// and 8 KiB; 1 and 2 threads (each thread with its own session on one shared
+// token).
+//
+// The size is the data processed: the input of digests, MACs and ciphers,
+// the wrapped key of key wrap, the derived key of the KDFs (HKDF, SP 800-108,
+// PBKDF2; there the API run includes reading the new key's value back and
+// destroying the object). Before timing, every benchmark runs its operation
+// once both ways and stops with an error unless the results are equal.
 //
 //   bazel run -c opt //benchmarks:mech_sym_bench
 #include <benchmark/benchmark.h>
 #include <openssl/aead.h>
 #include <openssl/aes.h>
 #include <openssl/cmac.h>
+#include <openssl/des.h>
+#include <openssl/evp.h>
+#include <openssl/hkdf.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cryptoki/cryptoki.h"
 #include "cryptoki/mechanism.h"
@@ -27,6 +42,8 @@ constexpr char kUser[] = "user-pin-1234";
 struct Fixture {
   std::unique_ptr<Library> lib;
   std::shared_ptr<Token> token;
+  // Kept open so that the user stays logged in: derived keys are private.
+  std::optional<Session> user;
 };
 
 Fixture& Shared() {
@@ -40,22 +57,22 @@ Fixture& Shared() {
     if (!s || !s->Login(CKU_SO, kSo) || !s->InitPin(kUser) || !s->Logout()) std::abort();
     auto u = fx->token->OpenSession(SessionKind::kReadWrite);
     if (!u || !u->Login(CKU_USER, kUser)) std::abort();
+    fx->user.emplace(std::move(*u));
     return fx;
   }();
   return *f;
 }
 
-// ThreadSession opens a session and a token key (shared by handle across
-// sessions: it is a token object).
-struct ThreadSession {
-  Session session;
-  static ThreadSession Open() {
-    auto s = Shared().token->OpenSession(SessionKind::kReadWrite);
-    if (!s) std::abort();
-    return ThreadSession{std::move(*s)};
-  }
-};
+// KeyBytes is the value of every benchmark key of |len| bytes (distinct
+// bytes, so the DES3 parts differ).
+Bytes KeyBytes(size_t len) {
+  Bytes b(len);
+  for (size_t i = 0; i < len; ++i) b[i] = static_cast<uint8_t>(0x42 + 7 * i);
+  return b;
+}
 
+// Key returns the token key of |type| holding KeyBytes(|len|), made once
+// (token objects: every session sees them by handle).
 ObjectHandle Key(CK_KEY_TYPE type, size_t len) {
   static std::mutex mu;
   static std::map<std::pair<CK_KEY_TYPE, size_t>, ObjectHandle> keys;
@@ -63,137 +80,349 @@ ObjectHandle Key(CK_KEY_TYPE type, size_t len) {
   auto& h = keys[{type, len}];
   if (!h.valid()) {
     auto s = Shared().token->OpenSession(SessionKind::kReadWrite);
-    auto k = s->CreateObject({attr::Class{CKO_SECRET_KEY}, attr::KeyType{type}, attr::Token{true},
-                              attr::Private{false}, attr::Value{Bytes(len, 0x42)}});
+    auto k =
+        s->CreateObject({attr::Class{CKO_SECRET_KEY}, attr::KeyType{type}, attr::Token{true},
+                         attr::Private{false}, attr::Derive{true}, attr::Value{KeyBytes(len)}});
     if (!k) std::abort();
     h = *k;
   }
   return h;
 }
 
-void Api(benchmark::State& state, OpKind kind, Mechanism m, CK_KEY_TYPE kt, size_t key_len,
-         size_t overhead) {
-  const size_t n = state.range(0);
-  ThreadSession ts = ThreadSession::Open();
-  const ObjectHandle k = Key(kt, key_len);
-  Bytes in(n, 0x17), out(n + overhead + 32);
-  for (auto _ : state) {
-    Result<> r = kind == OpKind::kDigest ? DigestInit(ts.session, m)
-                 : kind == OpKind::kSign ? SignInit(ts.session, m, k)
-                                         : EncryptInit(ts.session, m, k);
+// Keys are the objects one API run uses: the operation's key, and (key wrap)
+// the key of |n| bytes to wrap. The runners look them up before timing.
+struct Keys {
+  ObjectHandle key;
+  ObjectHandle target;
+};
+
+// A Family is one benchmarked operation. |api| runs it once through the C++
+// API and |direct| once on BoringSSL; both leave the result in |out|.
+struct Family {
+  std::string name;
+  CK_KEY_TYPE key_type = 0;  // 0: no key (digests)
+  size_t key_len = 0;
+  bool wraps = false;  // needs Keys::target
+  std::function<Result<>(Session& s, const Keys& k, ByteView in, Bytes& out)> api;
+  std::function<bool(ByteView in, Bytes& out)> direct;
+};
+
+// ---- The API side ------------------------------------------------------------
+
+// OneShot: init and a single-part call of |kind| (digest, sign or encrypt).
+auto OneShot(OpKind kind, Mechanism m) {
+  return [kind, m](Session& s, const Keys& k, ByteView in, Bytes& out) -> Result<> {
+    CRYPTOKI_TRY(kind == OpKind::kDigest ? DigestInit(s, m)
+                 : kind == OpKind::kSign ? SignInit(s, m, k.key)
+                                         : EncryptInit(s, m, k.key));
+    out.resize(in.size() + 64);
     Output o = Output::Into(out);
-    if (!r || !ts.session.OneShot(kind, in, o)) {
+    CRYPTOKI_TRY(s.OneShot(kind, in, o));
+    out.resize(o.length);
+    return {};
+  };
+}
+
+// TakeValue reads the value of a new key |h| into |out| and destroys it.
+Result<> TakeValue(Session& s, Result<ObjectHandle> h, Bytes& out) {
+  if (!h) return Fail(h.error());
+  auto v = s.Get<attr::Value>(*h);
+  if (!v) return Fail(v.error());
+  out = std::move(*v);
+  return s.DestroyObject(*h);
+}
+
+// DerivedTemplate asks for an extractable generic secret of |n| bytes.
+Template DerivedTemplate(size_t n) {
+  return Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET}, attr::ValueLen{n},
+                  attr::Sensitive{false}};
+}
+
+// Derive: C_DeriveKey of |in.size()| bytes with |m| from the family's key.
+auto Derive(Mechanism m) {
+  return [m](Session& s, const Keys& k, ByteView in, Bytes& out) -> Result<> {
+    return TakeValue(s, DeriveKey(s, m, k.key, DerivedTemplate(in.size())), out);
+  };
+}
+
+// ---- The BoringSSL side, and the parameters both sides share -------------------
+
+const Bytes kZeroIv(16);
+const Bytes kSalt(32, 0x5a);
+const Bytes kInfo(16, 0x1f);
+const Bytes kPassword(12, 0x70);
+constexpr CK_ULONG kPbkdf2Iterations = 8;
+const Bytes kLabel(12, 0x6c);
+
+bool AesCbc(ByteView in, Bytes& out, size_t key_len) {
+  const Bytes key = KeyBytes(key_len);
+  AES_KEY k;
+  AES_set_encrypt_key(key.data(), key.size() * 8, &k);
+  uint8_t iv[16] = {0};
+  out.resize(in.size());
+  AES_cbc_encrypt(in.data(), out.data(), in.size(), &k, iv, AES_ENCRYPT);
+  return true;
+}
+
+bool Aead(const EVP_AEAD* aead, ByteView in, Bytes& out) {
+  const Bytes key = KeyBytes(EVP_AEAD_key_length(aead)), nonce(12);
+  bssl::ScopedEVP_AEAD_CTX ctx;
+  out.resize(in.size() + 16);
+  size_t n = 0;
+  const bool ok = EVP_AEAD_CTX_init(ctx.get(), aead, key.data(), key.size(), 16, nullptr) &&
+                  EVP_AEAD_CTX_seal(ctx.get(), out.data(), &n, out.size(), nonce.data(), 12,
+                                    in.data(), in.size(), nullptr, 0);
+  out.resize(n);
+  return ok;
+}
+
+// Sp800108Params: counter mode, [i]_32 || label || [L]_32, HMAC-SHA256.
+mech::Sp800108Params Sp800108Params() {
+  mech::Sp800108Params p;
+  p.prf = CKM_SHA256_HMAC;
+  mech::PrfDataParam counter{CK_SP800_108_ITERATION_VARIABLE};
+  counter.has_format = true, counter.width_bits = 32;
+  mech::PrfDataParam length{CK_SP800_108_DKM_LENGTH};
+  length.has_format = true, length.width_bits = 32;
+  length.dkm_method = CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS;
+  p.data = {counter, mech::PrfDataParam{CK_SP800_108_BYTE_ARRAY, kLabel}, length};
+  return p;
+}
+
+void PutBe32(Bytes& b, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(v >> s));
+}
+
+std::vector<Family> Families() {
+  std::vector<Family> f;
+  f.push_back(
+      {"Sha256", 0, 0, false, OneShot(OpKind::kDigest, {CKM_SHA256}), [](ByteView in, Bytes& out) {
+         out.resize(32);
+         SHA256(in.data(), in.size(), out.data());
+         return true;
+       }});
+  f.push_back({"HmacSha256", CKK_GENERIC_SECRET, 32, false,
+               OneShot(OpKind::kSign, {CKM_SHA256_HMAC}), [](ByteView in, Bytes& out) {
+                 const Bytes key = KeyBytes(32);
+                 out.resize(32);
+                 unsigned n = 0;
+                 return HMAC(EVP_sha256(), key.data(), key.size(), in.data(), in.size(), out.data(),
+                             &n) != nullptr;
+               }});
+  f.push_back({"AesCmac", CKK_AES, 16, false, OneShot(OpKind::kSign, {CKM_AES_CMAC}),
+               [](ByteView in, Bytes& out) {
+                 const Bytes key = KeyBytes(16);
+                 out.resize(16);
+                 return AES_CMAC(out.data(), key.data(), key.size(), in.data(), in.size()) == 1;
+               }});
+  f.push_back({"AesEcb", CKK_AES, 16, false, OneShot(OpKind::kEncrypt, {CKM_AES_ECB}),
+               [](ByteView in, Bytes& out) {
+                 const Bytes key = KeyBytes(16);
+                 AES_KEY k;
+                 AES_set_encrypt_key(key.data(), 128, &k);
+                 out.resize(in.size());
+                 for (size_t i = 0; i < in.size(); i += 16)
+                   AES_ecb_encrypt(in.data() + i, out.data() + i, &k, AES_ENCRYPT);
+                 return true;
+               }});
+  f.push_back({"AesCbc", CKK_AES, 16, false,
+               OneShot(OpKind::kEncrypt, {CKM_AES_CBC, mech::RawParams{kZeroIv}}),
+               [](ByteView in, Bytes& out) { return AesCbc(in, out, 16); }});
+  f.push_back({"AesCbcPad", CKK_AES, 16, false,
+               OneShot(OpKind::kEncrypt, {CKM_AES_CBC_PAD, mech::RawParams{kZeroIv}}),
+               [](ByteView in, Bytes& out) {
+                 // PKCS#7: a whole block of padding for aligned input.
+                 Bytes padded(in.begin(), in.end());
+                 const size_t pad = 16 - in.size() % 16;
+                 padded.insert(padded.end(), pad, static_cast<uint8_t>(pad));
+                 return AesCbc(padded, out, 16);
+               }});
+  f.push_back({"AesCtr", CKK_AES, 16, false,
+               OneShot(OpKind::kEncrypt, {CKM_AES_CTR, mech::AesCtrParams{128, {}}}),
+               [](ByteView in, Bytes& out) {
+                 const Bytes key = KeyBytes(16);
+                 AES_KEY k;
+                 AES_set_encrypt_key(key.data(), 128, &k);
+                 uint8_t iv[16] = {0}, ecount[16];
+                 unsigned num = 0;
+                 out.resize(in.size());
+                 AES_ctr128_encrypt(in.data(), out.data(), in.size(), &k, iv, ecount, &num);
+                 return true;
+               }});
+  f.push_back({"AesCts", CKK_AES, 16, false,
+               OneShot(OpKind::kEncrypt, {CKM_AES_CTS, mech::RawParams{kZeroIv}}),
+               [](ByteView in, Bytes& out) {
+                 // CBC-CS3 of whole blocks: CBC, then the last two blocks swap.
+                 if (!AesCbc(in, out, 16) || out.size() < 32) return false;
+                 std::swap_ranges(out.end() - 32, out.end() - 16, out.end() - 16);
+                 return true;
+               }});
+  f.push_back({"AesGcm", CKK_AES, 16, false,
+               OneShot(OpKind::kEncrypt, {CKM_AES_GCM, mech::GcmParams{Bytes(12), {}, 128}}),
+               [](ByteView in, Bytes& out) { return Aead(EVP_aead_aes_128_gcm(), in, out); }});
+  f.push_back(
+      {"ChaCha20Poly1305", CKK_CHACHA20, 32, false,
+       OneShot(OpKind::kEncrypt,
+               {CKM_CHACHA20_POLY1305, mech::ChaCha20Poly1305Params{Bytes(12), {}}}),
+       [](ByteView in, Bytes& out) { return Aead(EVP_aead_chacha20_poly1305(), in, out); }});
+  f.push_back({"Des3Cbc", CKK_DES3, 24, false,
+               OneShot(OpKind::kEncrypt, {CKM_DES3_CBC, mech::RawParams{Bytes(8)}}),
+               [](ByteView in, Bytes& out) {
+                 const Bytes key = KeyBytes(24);
+                 DES_key_schedule ks[3];
+                 for (int i = 0; i < 3; ++i) {
+                   DES_cblock b;
+                   memcpy(b.bytes, key.data() + 8 * i, 8);
+                   DES_set_key_unchecked(&b, &ks[i]);
+                 }
+                 DES_cblock iv = {};
+                 out.resize(in.size());
+                 DES_ede3_cbc_encrypt(in.data(), out.data(), in.size(), &ks[0], &ks[1], &ks[2], &iv,
+                                      DES_ENCRYPT);
+                 return true;
+               }});
+  f.push_back({"AesKeyWrap", CKK_AES, 16, true,
+               [](Session& s, const Keys& k, ByteView, Bytes& out) -> Result<> {
+                 Output q = Output::Query();
+                 CRYPTOKI_TRY(WrapKey(s, Mechanism{CKM_AES_KEY_WRAP}, k.key, k.target, q));
+                 out.resize(q.length);
+                 Output o = Output::Into(out);
+                 CRYPTOKI_TRY(WrapKey(s, Mechanism{CKM_AES_KEY_WRAP}, k.key, k.target, o));
+                 out.resize(o.length);
+                 return {};
+               },
+               [](ByteView in, Bytes& out) {
+                 // The wrapped key holds KeyBytes of the size, like Keys::target.
+                 const Bytes kek = KeyBytes(16), target = KeyBytes(in.size());
+                 AES_KEY k;
+                 AES_set_encrypt_key(kek.data(), 128, &k);
+                 out.resize(target.size() + 8);
+                 return AES_wrap_key(&k, nullptr, out.data(), target.data(), target.size()) ==
+                        static_cast<int>(out.size());
+               }});
+  mech::HkdfParams hkdf;
+  hkdf.extract = hkdf.expand = true;
+  hkdf.prf = CKM_SHA512;  // 8 KiB is more than HKDF-SHA-256 can make
+  hkdf.salt_type = CKF_HKDF_SALT_DATA;
+  hkdf.salt = kSalt;
+  hkdf.info = kInfo;
+  f.push_back({"HkdfSha512", CKK_GENERIC_SECRET, 32, false, Derive({CKM_HKDF_DERIVE, hkdf}),
+               [](ByteView in, Bytes& out) {
+                 const Bytes ikm = KeyBytes(32);
+                 out.resize(in.size());
+                 return HKDF(out.data(), out.size(), EVP_sha512(), ikm.data(), ikm.size(),
+                             kSalt.data(), kSalt.size(), kInfo.data(), kInfo.size()) == 1;
+               }});
+  f.push_back({"Sp800108CounterHmacSha256", CKK_GENERIC_SECRET, 32, false,
+               Derive({CKM_SP800_108_COUNTER_KDF, Sp800108Params()}), [](ByteView in, Bytes& out) {
+                 const Bytes key = KeyBytes(32);
+                 bssl::ScopedHMAC_CTX base;
+                 if (!HMAC_Init_ex(base.get(), key.data(), key.size(), EVP_sha256(), nullptr)) {
+                   return false;
+                 }
+                 out.clear();
+                 for (uint32_t i = 1; out.size() < in.size(); ++i) {
+                   Bytes data;
+                   PutBe32(data, i);
+                   data.insert(data.end(), kLabel.begin(), kLabel.end());
+                   PutBe32(data, static_cast<uint32_t>(in.size() * 8));
+                   bssl::ScopedHMAC_CTX c;
+                   uint8_t block[32];
+                   unsigned n = 0;
+                   if (!HMAC_CTX_copy_ex(c.get(), base.get()) ||
+                       !HMAC_Update(c.get(), data.data(), data.size()) ||
+                       !HMAC_Final(c.get(), block, &n)) {
+                     return false;
+                   }
+                   out.insert(out.end(), block, block + n);
+                 }
+                 out.resize(in.size());
+                 return true;
+               }});
+  mech::Pbkdf2Params pbkdf2;
+  pbkdf2.salt = kSalt;
+  pbkdf2.iterations = kPbkdf2Iterations;
+  pbkdf2.prf = CKP_PKCS5_PBKD2_HMAC_SHA256;
+  pbkdf2.password.assign(kPassword.begin(), kPassword.end());
+  f.push_back({"Pbkdf2HmacSha256", 0, 0, false,
+               [m = Mechanism{CKM_PKCS5_PBKD2, pbkdf2}](Session& s, const Keys&, ByteView in,
+                                                        Bytes& out) -> Result<> {
+                 return TakeValue(s, GenerateKey(s, m, DerivedTemplate(in.size())), out);
+               },
+               [](ByteView in, Bytes& out) {
+                 out.resize(in.size());
+                 return PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(kPassword.data()),
+                                          kPassword.size(), kSalt.data(), kSalt.size(),
+                                          kPbkdf2Iterations, EVP_sha256(), out.size(),
+                                          out.data()) == 1;
+               }});
+  return f;
+}
+
+// ---- Runners -------------------------------------------------------------------
+
+// Prepare opens the thread's session, looks up its keys, and checks that the
+// API and BoringSSL agree on |in|: false (the benchmark stopped with an
+// error) if they do not.
+bool Prepare(benchmark::State& state, const Family& f, ByteView in, std::optional<Session>& s,
+             Keys& k) {
+  auto opened = Shared().token->OpenSession(SessionKind::kReadWrite);
+  if (!opened) std::abort();
+  s.emplace(std::move(*opened));
+  if (f.key_type != 0) k.key = Key(f.key_type, f.key_len);
+  if (f.wraps) k.target = Key(CKK_GENERIC_SECRET, in.size());
+  Bytes api, direct;
+  if (auto r = f.api(*s, k, in, api); !r) {
+    state.SkipWithError(("API: " + to_string(r.error())).c_str());
+    return false;
+  }
+  if (!f.direct(in, direct)) {
+    state.SkipWithError("BoringSSL failed");
+    return false;
+  }
+  if (api != direct) {
+    state.SkipWithError("the API and BoringSSL results differ");
+    return false;
+  }
+  return true;
+}
+
+// Run times |f| through the API (kApi) or on BoringSSL.
+template <bool kApi>
+void Run(benchmark::State& state, const Family& f) {
+  const Bytes in(state.range(0), 0x17);
+  std::optional<Session> s;
+  Keys k;
+  if (!Prepare(state, f, in, s, k)) return;
+  Bytes out;
+  for (auto _ : state) {
+    const bool ok = kApi ? f.api(*s, k, in, out).has_value() : f.direct(in, out);
+    if (!ok) {
       state.SkipWithError("operation failed");
       break;
     }
     benchmark::DoNotOptimize(out.data());
   }
-  state.SetBytesProcessed(state.iterations() * n);
+  state.SetBytesProcessed(state.iterations() * in.size());
 }
 
-void BM_Sha256_Api(benchmark::State& s) { Api(s, OpKind::kDigest, {CKM_SHA256}, 0, 0, 32); }
-void BM_HmacSha256_Api(benchmark::State& s) {
-  Api(s, OpKind::kSign, {CKM_SHA256_HMAC}, CKK_GENERIC_SECRET, 32, 32);
-}
-void BM_AesCmac_Api(benchmark::State& s) { Api(s, OpKind::kSign, {CKM_AES_CMAC}, CKK_AES, 16, 16); }
-void BM_AesCbc_Api(benchmark::State& s) {
-  Api(s, OpKind::kEncrypt, {CKM_AES_CBC_PAD, mech::RawParams{Bytes(16)}}, CKK_AES, 16, 16);
-}
-void BM_AesCtr_Api(benchmark::State& s) {
-  Api(s, OpKind::kEncrypt, {CKM_AES_CTR, mech::AesCtrParams{128, {}}}, CKK_AES, 16, 0);
-}
-void BM_AesGcm_Api(benchmark::State& s) {
-  Api(s, OpKind::kEncrypt, {CKM_AES_GCM, mech::GcmParams{Bytes(12), {}, 128}}, CKK_AES, 16, 16);
-}
-void BM_ChaCha20Poly1305_Api(benchmark::State& s) {
-  Api(s, OpKind::kEncrypt, {CKM_CHACHA20_POLY1305, mech::ChaCha20Poly1305Params{Bytes(12), {}}},
-      CKK_CHACHA20, 32, 16);
-}
-
-// The same on BoringSSL, keys set up per call as a client would.
-void BM_Sha256_BoringSSL(benchmark::State& state) {
-  Bytes in(state.range(0), 0x17);
-  uint8_t out[32];
-  for (auto _ : state) {
-    SHA256(in.data(), in.size(), out);
-    benchmark::DoNotOptimize(out);
+[[maybe_unused]] const bool kRegistered = [] {
+  static const std::vector<Family> families = Families();
+  for (const Family& f : families) {
+    for (auto [suffix, run] :
+         {std::pair{"_Api", &Run<true>}, std::pair{"_BoringSSL", &Run<false>}}) {
+      benchmark::RegisterBenchmark((f.name + suffix).c_str(),
+                                   [&f, run = run](benchmark::State& st) { run(st, f); })
+          ->Arg(64)
+          ->Arg(1024)
+          ->Arg(8192)
+          ->Threads(1)
+          ->Threads(2)
+          ->UseRealTime();
+    }
   }
-  state.SetBytesProcessed(state.iterations() * in.size());
-}
-void BM_HmacSha256_BoringSSL(benchmark::State& state) {
-  Bytes in(state.range(0), 0x17), key(32, 0x42);
-  uint8_t out[32];
-  unsigned n;
-  for (auto _ : state) {
-    HMAC(EVP_sha256(), key.data(), key.size(), in.data(), in.size(), out, &n);
-    benchmark::DoNotOptimize(out);
-  }
-  state.SetBytesProcessed(state.iterations() * in.size());
-}
-void BM_AesCmac_BoringSSL(benchmark::State& state) {
-  Bytes in(state.range(0), 0x17), key(16, 0x42);
-  uint8_t out[16];
-  for (auto _ : state) {
-    AES_CMAC(out, key.data(), key.size(), in.data(), in.size());
-    benchmark::DoNotOptimize(out);
-  }
-  state.SetBytesProcessed(state.iterations() * in.size());
-}
-void BM_AesCbc_BoringSSL(benchmark::State& state) {
-  Bytes in(state.range(0), 0x17), key(16, 0x42), out(in.size() + 16);
-  for (auto _ : state) {
-    AES_KEY k;
-    AES_set_encrypt_key(key.data(), 128, &k);
-    uint8_t iv[16] = {0};
-    AES_cbc_encrypt(in.data(), out.data(), in.size(), &k, iv, AES_ENCRYPT);
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.SetBytesProcessed(state.iterations() * in.size());
-}
-void BM_AesCtr_BoringSSL(benchmark::State& state) {
-  Bytes in(state.range(0), 0x17), key(16, 0x42), out(in.size());
-  for (auto _ : state) {
-    AES_KEY k;
-    AES_set_encrypt_key(key.data(), 128, &k);
-    uint8_t iv[16] = {0}, ecount[16];
-    unsigned num = 0;
-    AES_ctr128_encrypt(in.data(), out.data(), in.size(), &k, iv, ecount, &num);
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.SetBytesProcessed(state.iterations() * in.size());
-}
-void Aead(benchmark::State& state, const EVP_AEAD* aead, size_t key_len) {
-  Bytes in(state.range(0), 0x17), key(key_len, 0x42), out(in.size() + 16), nonce(12);
-  for (auto _ : state) {
-    bssl::ScopedEVP_AEAD_CTX ctx;
-    EVP_AEAD_CTX_init(ctx.get(), aead, key.data(), key.size(), 16, nullptr);
-    size_t n;
-    EVP_AEAD_CTX_seal(ctx.get(), out.data(), &n, out.size(), nonce.data(), 12, in.data(), in.size(),
-                      nullptr, 0);
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.SetBytesProcessed(state.iterations() * in.size());
-}
-void BM_AesGcm_BoringSSL(benchmark::State& s) { Aead(s, EVP_aead_aes_128_gcm(), 16); }
-void BM_ChaCha20Poly1305_BoringSSL(benchmark::State& s) {
-  Aead(s, EVP_aead_chacha20_poly1305(), 32);
-}
-
-#define SIZES ->Arg(64)->Arg(1024)->Arg(8192)->Threads(1)->Threads(2)->UseRealTime()
-BENCHMARK(BM_Sha256_Api) SIZES;
-BENCHMARK(BM_Sha256_BoringSSL) SIZES;
-BENCHMARK(BM_HmacSha256_Api) SIZES;
-BENCHMARK(BM_HmacSha256_BoringSSL) SIZES;
-BENCHMARK(BM_AesCmac_Api) SIZES;
-BENCHMARK(BM_AesCmac_BoringSSL) SIZES;
-BENCHMARK(BM_AesCbc_Api) SIZES;
-BENCHMARK(BM_AesCbc_BoringSSL) SIZES;
-BENCHMARK(BM_AesCtr_Api) SIZES;
-BENCHMARK(BM_AesCtr_BoringSSL) SIZES;
-BENCHMARK(BM_AesGcm_Api) SIZES;
-BENCHMARK(BM_AesGcm_BoringSSL) SIZES;
-BENCHMARK(BM_ChaCha20Poly1305_Api) SIZES;
-BENCHMARK(BM_ChaCha20Poly1305_BoringSSL) SIZES;
+  return true;
+}();
 
 }  // namespace
 }  // namespace cryptoki

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "cryptoki/mechanism.h"
+#include "tests/cipher_state_util.h"
 #include "tests/mech_test_util.h"
 #include "tests/wycheproof.h"
 
@@ -149,6 +150,23 @@ TEST_F(AesTest, LengthErrors) {
   EXPECT_EQ(u.length, 16u);
   Output f = Output::Into(out);
   EXPECT_THAT(s().Final(OpKind::kEncrypt, f), RvIs(Rv::kDataLenRange));
+}
+
+// Every mode resumes from a saved state in another session, at block
+// boundaries and inside blocks (CTR inside a keystream block; CTS while it
+// holds back its last two blocks).
+TEST_F(AesTest, SavedStatesResumeInAnotherSession) {
+  const ObjectHandle k = SecretKey(CKK_AES, Hex(kKey));
+  const Bytes plain = Hex(kPlain);
+  const Mechanism iv16{CKM_AES_CBC, mech::RawParams{Hex(kCbcIv)}};
+  ExpectStatesResume(*this, Mechanism{CKM_AES_ECB}, k, plain, {0, 16, 32, 64});
+  ExpectStatesResume(*this, iv16, k, plain, {0, 16, 48, 64});
+  ExpectStatesResume(*this, Mechanism{CKM_AES_CBC_PAD, mech::RawParams{Hex(kCbcIv)}}, k,
+                     ByteView(plain).first(45), {0, 5, 16, 20, 33, 45});
+  ExpectStatesResume(*this, Mechanism{CKM_AES_CTR, Ctr(kCtrBlock)}, k, ByteView(plain).first(45),
+                     {0, 5, 16, 20, 33, 45});
+  ExpectStatesResume(*this, Mechanism{CKM_AES_CTS, mech::RawParams{Hex(kCbcIv)}}, k,
+                     ByteView(plain).first(45), {0, 5, 16, 20, 33, 45});
 }
 
 TEST_F(AesTest, CtrCounterWrapIsDataLenRange) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "cryptoki/mechanism.h"
+#include "tests/cipher_state_util.h"
 #include "tests/mech_test_util.h"
 #include "tests/wycheproof.h"
 
@@ -110,6 +111,16 @@ TEST_F(Des3Test, CbcPadRoundTripAndErrors) {
   auto info = GetMechanismInfo(TestConfig(), CKM_DES3_CBC);
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->min_key_size, 192u);
+}
+
+TEST_F(Des3Test, SavedStatesResumeInAnotherSession) {
+  ASSERT_OK_AND_ASSIGN(ObjectHandle k, GenerateKey(s(), Mechanism{CKM_DES3_KEY_GEN}, {}));
+  const ByteView plain = AsBytes("Now is the time for all good men");
+  ExpectStatesResume(*this, Mechanism{CKM_DES3_ECB}, k, plain, {0, 8, 24, 32});
+  ExpectStatesResume(*this, Mechanism{CKM_DES3_CBC, mech::RawParams{Bytes(8, 3)}}, k, plain,
+                     {0, 8, 16, 32});
+  ExpectStatesResume(*this, Mechanism{CKM_DES3_CBC_PAD, mech::RawParams{Bytes(8, 3)}}, k,
+                     plain.first(21), {0, 3, 8, 13, 21});
 }
 
 }  // namespace

@@ -107,43 +107,76 @@ TEST_F(WrapTest, UnwrapRulesAndAttributes) {
               RvIs(Rv::kWrappedKeyInvalid));
 }
 
-using KdfTest = MechTest;
+// One Wycheproof HKDF file run through one derivation mechanism:
+// CKM_HKDF_DERIVE makes a secret key, CKM_HKDF_DATA a data object; either
+// holds the OKM.
+struct HkdfVectors {
+  const char* file;
+  CK_MECHANISM_TYPE hash;
+  CK_MECHANISM_TYPE mech;
+};
 
-void RunHkdf(KdfTest& t, const char* file, CK_MECHANISM_TYPE hash) {
-  auto cases = LoadWycheproof(file);
+void PrintTo(const HkdfVectors& v, std::ostream* os) {
+  *os << v.file << " through " << (v.mech == CKM_HKDF_DATA ? "CKM_HKDF_DATA" : "CKM_HKDF_DERIVE");
+}
+
+class HkdfWycheproofTest : public MechTest, public ::testing::WithParamInterface<HkdfVectors> {};
+
+TEST_P(HkdfWycheproofTest, MatchesVectors) {
+  const HkdfVectors& v = GetParam();
+  auto cases = LoadWycheproof(v.file);
   ASSERT_FALSE(cases.empty());
+  const bool data = v.mech == CKM_HKDF_DATA;
   int valid = 0;
   for (const WycheproofCase& c : cases) {
-    SCOPED_TRACE(::testing::Message() << file << " tcId " << c.tc_id);
+    SCOPED_TRACE(::testing::Message() << v.file << " tcId " << c.tc_id);
     const Bytes ikm = c.GetBytes("ikm"), salt = c.GetBytes("salt"), info = c.GetBytes("info");
     const CK_ULONG size = std::stoul(c.Get("size"));
     if (ikm.empty() || size == 0) continue;
-    const ObjectHandle base = t.SecretKey(CKK_GENERIC_SECRET, ikm, {attr::Derive{true}});
+    const ObjectHandle base = SecretKey(CKK_GENERIC_SECRET, ikm, {attr::Derive{true}});
     mech::HkdfParams p;
     p.extract = p.expand = true;
-    p.prf = hash;
+    p.prf = v.hash;
     p.salt_type = salt.empty() ? CKF_HKDF_SALT_NULL : CKF_HKDF_SALT_DATA;
     p.salt = salt;
     p.info = info;
-    auto d = DeriveKey(t.s(), Mechanism{CKM_HKDF_DERIVE, p}, base,
-                       {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
-                        attr::ValueLen{size}, attr::Sensitive{false}});
+    const Template tmpl =
+        data ? Template{attr::Class{CKO_DATA}, attr::ValueLen{size}}
+             : Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
+                        attr::ValueLen{size}, attr::Sensitive{false}};
+    auto d = DeriveKey(s(), Mechanism{v.mech, p}, base, tmpl);
     if (c.Valid()) {
       ASSERT_TRUE(d.has_value()) << to_string(d.error());
-      EXPECT_THAT(t.s().Get<attr::Value>(*d), ::testing::Optional(c.GetBytes("okm")));
+      EXPECT_THAT(s().Get<attr::Value>(*d), ::testing::Optional(c.GetBytes("okm")));
+      EXPECT_THAT(s().Get<attr::Class>(*d), ::testing::Optional(data ? CKO_DATA : CKO_SECRET_KEY));
+      ASSERT_THAT(s().DestroyObject(*d), IsOk());
       ++valid;
     } else {
       EXPECT_THAT(d, RvIs(Rv::kKeySizeRange));
     }
-    ASSERT_THAT(t.s().DestroyObject(base), IsOk());
+    ASSERT_THAT(s().DestroyObject(base), IsOk());
   }
   EXPECT_GT(valid, 20);
 }
 
-TEST_F(KdfTest, HkdfSha1Wycheproof) { RunHkdf(*this, "hkdf_sha1_test.txt", CKM_SHA_1); }
-TEST_F(KdfTest, HkdfSha256Wycheproof) { RunHkdf(*this, "hkdf_sha256_test.txt", CKM_SHA256); }
-TEST_F(KdfTest, HkdfSha384Wycheproof) { RunHkdf(*this, "hkdf_sha384_test.txt", CKM_SHA384); }
-TEST_F(KdfTest, HkdfSha512Wycheproof) { RunHkdf(*this, "hkdf_sha512_test.txt", CKM_SHA512); }
+INSTANTIATE_TEST_SUITE_P(
+    Hkdf, HkdfWycheproofTest,
+    ::testing::Values(HkdfVectors{"hkdf_sha1_test.txt", CKM_SHA_1, CKM_HKDF_DERIVE},
+                      HkdfVectors{"hkdf_sha256_test.txt", CKM_SHA256, CKM_HKDF_DERIVE},
+                      HkdfVectors{"hkdf_sha384_test.txt", CKM_SHA384, CKM_HKDF_DERIVE},
+                      HkdfVectors{"hkdf_sha512_test.txt", CKM_SHA512, CKM_HKDF_DERIVE},
+                      HkdfVectors{"hkdf_sha1_test.txt", CKM_SHA_1, CKM_HKDF_DATA},
+                      HkdfVectors{"hkdf_sha256_test.txt", CKM_SHA256, CKM_HKDF_DATA},
+                      HkdfVectors{"hkdf_sha384_test.txt", CKM_SHA384, CKM_HKDF_DATA},
+                      HkdfVectors{"hkdf_sha512_test.txt", CKM_SHA512, CKM_HKDF_DATA}),
+    [](const ::testing::TestParamInfo<HkdfVectors>& i) {
+      // "hkdf_sha256_test.txt" through CKM_HKDF_DATA → "Data_sha256".
+      const std::string file = i.param.file;
+      return (i.param.mech == CKM_HKDF_DATA ? "Data_" : "Derive_") +
+             file.substr(5, file.find("_test") - 5);
+    });
+
+using KdfTest = MechTest;
 
 TEST_F(KdfTest, HkdfExtractOnlyAndParamErrors) {
   const ObjectHandle base =
@@ -173,6 +206,87 @@ TEST_F(KdfTest, HkdfExtractOnlyAndParamErrors) {
   p.extract = true;
   EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, no_derive, {}),
               RvIs(Rv::kKeyFunctionNotPermitted));
+}
+
+// RFC 5869 A.1 through CKM_HKDF_DATA, and what the mechanism refuses.
+TEST_F(KdfTest, HkdfDataRulesAndErrors) {
+  const Bytes ikm(22, 0x0b);
+  const ObjectHandle base = SecretKey(CKK_GENERIC_SECRET, ikm, {attr::Derive{true}});
+  mech::HkdfParams p;
+  p.extract = p.expand = true;
+  p.prf = CKM_SHA256;
+  p.salt_type = CKF_HKDF_SALT_DATA;
+  p.salt = Hex("000102030405060708090a0b0c");
+  p.info = Hex("f0f1f2f3f4f5f6f7f8f9");
+  const Mechanism m{CKM_HKDF_DATA, p};
+  const Bytes okm =
+      Hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+  // The class may be left out; CKA_VALUE_LEN is consumed, not stored.
+  ASSERT_OK_AND_ASSIGN(ObjectHandle d,
+                       DeriveKey(s(), m, base, {attr::ValueLen{42}, attr::Label{"iv"}}));
+  EXPECT_THAT(s().Get<attr::Class>(d), ::testing::Optional(CKO_DATA));
+  EXPECT_THAT(s().Get<attr::Value>(d), ::testing::Optional(okm));
+  EXPECT_THAT(s().Get<attr::Label>(d), ::testing::Optional(std::string("iv")));
+  EXPECT_THAT(s().Get<attr::Private>(d), ::testing::Optional(true));
+  EXPECT_THAT(s().Get<attr::ValueLen>(d), RvIs(Rv::kAttributeTypeInvalid));
+  ASSERT_OK_AND_ASSIGN(
+      ObjectHandle pub,
+      DeriveKey(s(), m, base, {attr::Class{CKO_DATA}, attr::ValueLen{10}, attr::Private{false}}));
+  EXPECT_THAT(s().Get<attr::Value>(pub), ::testing::Optional(Bytes(okm.begin(), okm.begin() + 10)));
+  EXPECT_THAT(s().Get<attr::Private>(pub), ::testing::Optional(false));
+
+  // Template: a key class, no length when expanding, a zero length, more than
+  // 255 hash lengths, a key attribute, two different lengths.
+  EXPECT_THAT(DeriveKey(s(), m, base, {attr::Class{CKO_SECRET_KEY}, attr::ValueLen{16}}),
+              RvIs(Rv::kTemplateInconsistent));
+  EXPECT_THAT(DeriveKey(s(), m, base, {attr::Class{CKO_DATA}}), RvIs(Rv::kTemplateIncomplete));
+  EXPECT_THAT(DeriveKey(s(), m, base, {attr::ValueLen{0}}), RvIs(Rv::kAttributeValueInvalid));
+  EXPECT_THAT(DeriveKey(s(), m, base, {attr::ValueLen{255 * 32 + 1}}), RvIs(Rv::kKeySizeRange));
+  EXPECT_THAT(DeriveKey(s(), m, base, {attr::ValueLen{16}, attr::KeyType{CKK_GENERIC_SECRET}}),
+              RvIs(Rv::kAttributeTypeInvalid));
+  EXPECT_THAT(DeriveKey(s(), m, base, {attr::ValueLen{16}, attr::ValueLen{17}}),
+              RvIs(Rv::kTemplateInconsistent));
+
+  // Extract only: the PRK (one hash long), or its first CKA_VALUE_LEN bytes.
+  mech::HkdfParams extract = p;
+  extract.expand = false;
+  const Bytes prk = Hex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
+  ASSERT_OK_AND_ASSIGN(ObjectHandle e, DeriveKey(s(), Mechanism{CKM_HKDF_DATA, extract}, base, {}));
+  EXPECT_THAT(s().Get<attr::Value>(e), ::testing::Optional(prk));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle e16, DeriveKey(s(), Mechanism{CKM_HKDF_DATA, extract}, base,
+                                                   {attr::ValueLen{16}}));
+  EXPECT_THAT(s().Get<attr::Value>(e16), ::testing::Optional(Bytes(prk.begin(), prk.begin() + 16)));
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DATA, extract}, base, {attr::ValueLen{33}}),
+              RvIs(Rv::kKeySizeRange));
+
+  // Parameters, as for CKM_HKDF_DERIVE.
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DATA}, base, {attr::ValueLen{16}}),
+              RvIs(Rv::kMechanismParamInvalid));
+  mech::HkdfParams neither = p;
+  neither.extract = neither.expand = false;
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DATA, neither}, base, {attr::ValueLen{16}}),
+              RvIs(Rv::kMechanismParamInvalid));
+  mech::HkdfParams md5 = p;
+  md5.prf = CKM_MD5;
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DATA, md5}, base, {attr::ValueLen{16}}),
+              RvIs(Rv::kMechanismParamInvalid));
+
+  // Base keys: CKK_HKDF and CKK_GENERIC_SECRET only, with CKA_DERIVE.
+  ASSERT_OK_AND_ASSIGN(
+      ObjectHandle hkdf_key,
+      GenerateKey(s(), Mechanism{CKM_HKDF_KEY_GEN}, {attr::ValueLen{32}, attr::Derive{true}}));
+  EXPECT_THAT(s().Get<attr::KeyType>(hkdf_key), ::testing::Optional(CKK_HKDF));
+  EXPECT_THAT(DeriveKey(s(), m, hkdf_key, {attr::ValueLen{16}}), IsOk());
+  const ObjectHandle aes = SecretKey(CKK_AES, Bytes(32, 1), {attr::Derive{true}});
+  EXPECT_THAT(DeriveKey(s(), m, aes, {attr::ValueLen{16}}), RvIs(Rv::kKeyTypeInconsistent));
+  const ObjectHandle no_derive = SecretKey(CKK_GENERIC_SECRET, ikm, {attr::Derive{false}});
+  EXPECT_THAT(DeriveKey(s(), m, no_derive, {attr::ValueLen{16}}),
+              RvIs(Rv::kKeyFunctionNotPermitted));
+
+  // Listed, for C_DeriveKey only.
+  EXPECT_THAT(Mechanisms(TestConfig()), ::testing::Contains(CKM_HKDF_DATA));
+  ASSERT_OK_AND_ASSIGN(MechanismInfo info, GetMechanismInfo(TestConfig(), CKM_HKDF_DATA));
+  EXPECT_EQ(info.flags, CKF_DERIVE);
 }
 
 TEST_F(KdfTest, DerivedKeyKeepsSensitivityFromBase) {

@@ -2,6 +2,7 @@
 // clients), with 24-byte CKK_DES3 keys.
 #include <openssl/des.h>
 
+#include "cryptoki/mech/block_mode.h"
 #include "cryptoki/mech/registry.h"
 
 namespace cryptoki::mech {
@@ -28,111 +29,27 @@ Result<std::shared_ptr<const Des3KeyCache>> Des3KeyFor(const Object& key) {
   });
 }
 
-enum class Mode { kEcb, kCbc, kCbcPad };
-
-class Des3Operation : public Operation {
+// Des3Operation is 3DES (EDE) in ECB, CBC and CBC_PAD.
+class Des3Operation final : public BlockModeOperation {
  public:
-  Des3Operation(Mode mode, bool enc, std::shared_ptr<const Des3KeyCache> k)
-      : mode_(mode), enc_(enc), k_(std::move(k)) {}
-  void SetIv(ByteView iv) { memcpy(iv_.bytes, iv.data(), 8); }
-
-  Result<> Update(ByteView in, Output& out) override {
-    const size_t n = UpdateLength(pending_.size() + in.size());
-    CRYPTOKI_TRY(out.Fits(n));
-    if (!out.Ready()) return {};
-    SecretBytes all = std::move(pending_);
-    all.insert(all.end(), in.begin(), in.end());
-    Transform(all.data(), out.buffer.data(), n, iv_);
-    pending_.assign(all.begin() + n, all.end());
-    return {};
-  }
-  Result<> Final(Output& out) override {
-    auto last = DoFinal();
-    if (!last) return Fail(last.error());
-    return WriteOut(*last, out);
-  }
-  Result<> OneShot(ByteView in, Output& out) override {
-    const size_t n = in.size();
-    if (mode_ != Mode::kCbcPad || !enc_) {
-      if (n % 8 || (mode_ == Mode::kCbcPad && n == 0)) return Fail(LenError());
-    }
-    // Small legacy data: run on a copy, then size the output exactly.
-    Des3Operation copy = *this;
-    SecretBytes body(copy.UpdateLength(n));
-    SecretBytes all(in.begin(), in.end());
-    copy.Transform(all.data(), body.data(), body.size(), copy.iv_);
-    copy.pending_.assign(all.begin() + body.size(), all.end());
-    auto last = copy.DoFinal();
-    if (!last) return Fail(last.error());
-    body.insert(body.end(), last->begin(), last->end());
-    return WriteOut(body, out);
-  }
-  bool Load(ByteView b) {
-    if (b.size() < 10 || b[0] != static_cast<uint8_t>(mode_) || b[1] != enc_) return false;
-    memcpy(iv_.bytes, b.data() + 2, 8);
-    pending_.assign(b.begin() + 10, b.end());
-    return pending_.size() <= 8;
-  }
-  Result<> SaveState(SecretBytes& out) const override {
-    out.push_back(static_cast<uint8_t>(StateTag::kDes3));
-    out.push_back(static_cast<uint8_t>(mode_));
-    out.push_back(enc_);
-    out.insert(out.end(), iv_.bytes, iv_.bytes + 8);
-    out.insert(out.end(), pending_.begin(), pending_.end());
-    return {};
-  }
+  Des3Operation(BlockMode mode, bool enc, std::shared_ptr<const Des3KeyCache> k)
+      : BlockModeOperation(mode, enc, 8, StateTag::kDes3), k_(std::move(k)) {}
 
  private:
-  Rv LenError() const { return enc_ ? Rv::kDataLenRange : Rv::kEncryptedDataLenRange; }
-  size_t UpdateLength(size_t total) const {
-    if (mode_ == Mode::kCbcPad && !enc_) return total > 8 ? ((total - 1) / 8) * 8 : 0;
-    return total / 8 * 8;
-  }
-  void Transform(const uint8_t* in, uint8_t* out, size_t n, DES_cblock& iv) const {
-    if (n == 0) return;
-    const int dir = enc_ ? DES_ENCRYPT : DES_DECRYPT;
-    if (mode_ == Mode::kEcb) {
-      for (size_t i = 0; i < n; i += 8) {
-        DES_ecb3_encrypt(reinterpret_cast<const DES_cblock*>(in + i),
-                         reinterpret_cast<DES_cblock*>(out + i), &k_->ks[0], &k_->ks[1], &k_->ks[2],
-                         dir);
-      }
-    } else {
-      DES_ede3_cbc_encrypt(in, out, n, &k_->ks[0], &k_->ks[1], &k_->ks[2], &iv, dir);
+  int Direction() const { return enc_ ? DES_ENCRYPT : DES_DECRYPT; }
+  void EcbBlocks(const uint8_t* in, uint8_t* out, size_t n) const override {
+    for (size_t i = 0; i < n; i += 8) {
+      DES_ecb3_encrypt(reinterpret_cast<const DES_cblock*>(in + i),
+                       reinterpret_cast<DES_cblock*>(out + i), &k_->ks[0], &k_->ks[1], &k_->ks[2],
+                       Direction());
     }
   }
-  Result<SecretBytes> DoFinal() const {
-    SecretBytes out;
-    DES_cblock iv = iv_;
-    if (mode_ != Mode::kCbcPad) {
-      if (!pending_.empty()) return Fail(LenError());
-      return out;
-    }
-    if (enc_) {
-      uint8_t block[8];
-      const size_t p = pending_.size();
-      if (p) memcpy(block, pending_.data(), p);
-      memset(block + p, static_cast<int>(8 - p), 8 - p);
-      out.resize(8);
-      Transform(block, out.data(), 8, iv);
-      return out;
-    }
-    if (pending_.size() != 8) return Fail(LenError());
-    out.resize(8);
-    Transform(pending_.data(), out.data(), 8, iv);
-    const uint8_t pad = out[7];
-    uint8_t bad = (pad == 0) | (pad > 8);
-    for (int i = 0; i < 8; ++i) bad |= static_cast<uint8_t>(i >= 8 - pad) & (out[i] != pad);
-    if (bad) return Fail(Rv::kEncryptedDataInvalid);
-    out.resize(8 - pad);
-    return out;
+  void CbcBlocks(const uint8_t* in, uint8_t* out, size_t n, uint8_t* iv) const override {
+    DES_ede3_cbc_encrypt(in, out, n, &k_->ks[0], &k_->ks[1], &k_->ks[2],
+                         reinterpret_cast<DES_cblock*>(iv), Direction());
   }
 
-  Mode mode_;
-  bool enc_;
   std::shared_ptr<const Des3KeyCache> k_;
-  DES_cblock iv_ = {};
-  SecretBytes pending_;
 };
 
 Result<std::unique_ptr<Operation>> BeginDes3(OpKind kind, const Mechanism& m,
@@ -140,9 +57,9 @@ Result<std::unique_ptr<Operation>> BeginDes3(OpKind kind, const Mechanism& m,
   if (kind != OpKind::kEncrypt && kind != OpKind::kDecrypt) return Fail(Rv::kMechanismInvalid);
   auto k = Des3KeyFor(*key);
   if (!k) return Fail(k.error());
-  const Mode mode = m.type == CKM_DES3_ECB   ? Mode::kEcb
-                    : m.type == CKM_DES3_CBC ? Mode::kCbc
-                                             : Mode::kCbcPad;
+  const BlockMode mode = m.type == CKM_DES3_ECB   ? BlockMode::kEcb
+                         : m.type == CKM_DES3_CBC ? BlockMode::kCbc
+                                                  : BlockMode::kCbcPad;
   auto op = std::make_unique<Des3Operation>(mode, kind == OpKind::kEncrypt, std::move(*k));
   if (const auto* iv = std::get_if<RawParams>(&m.params)) {
     if (iv->bytes.size() != 8) return Fail(Rv::kMechanismParamInvalid);
@@ -179,11 +96,12 @@ constexpr MechanismEntry kEntries[] = {
 Result<std::unique_ptr<Operation>> RestoreDes3(OpKind kind, ByteView state,
                                                std::shared_ptr<const Object> key) {
   auto k = Des3KeyFor(*key);
-  if (!k || state.size() < 2 || state[0] > static_cast<uint8_t>(Mode::kCbcPad)) {
+  // DES3 has the block modes up to CBC_PAD only.
+  if (!k || state.size() < 2 || state[0] > static_cast<uint8_t>(BlockMode::kCbcPad)) {
     return Fail(Rv::kSavedStateInvalid);
   }
-  auto op = std::make_unique<Des3Operation>(static_cast<Mode>(state[0]), kind == OpKind::kEncrypt,
-                                            std::move(*k));
+  auto op = std::make_unique<Des3Operation>(static_cast<BlockMode>(state[0]),
+                                            kind == OpKind::kEncrypt, std::move(*k));
   if (!op->Load(state)) return Fail(Rv::kSavedStateInvalid);
   return std::unique_ptr<Operation>(std::move(op));
 }
@@ -200,7 +118,7 @@ Result<> Des3SelfTest() {
   DES_cblock b;
   memcpy(b.bytes, kKey, 8);
   for (auto& ks : c->ks) DES_set_key_unchecked(&b, &ks);
-  Des3Operation op(Mode::kEcb, true, c);
+  Des3Operation op(BlockMode::kEcb, true, c);
   uint8_t out[8];
   Output o = Output::Into(out);
   CRYPTOKI_TRY(op.OneShot(AsBytes("Now is t"), o));

@@ -1,4 +1,5 @@
-// kdf.cc: key derivation: CKM_HKDF_DERIVE (RFC 5869), CKM_SP800_108_COUNTER_KDF
+// kdf.cc: key derivation: CKM_HKDF_DERIVE (RFC 5869) and CKM_HKDF_DATA (its
+// output as a data object), CKM_SP800_108_COUNTER_KDF
 // and CKM_SP800_108_FEEDBACK_KDF (HMAC and AES-CMAC PRFs, additional keys),
 // CKM_PKCS5_PBKD2 (a C_GenerateKey mechanism), CKM_CONCATENATE_BASE_AND_KEY,
 // CKM_CONCATENATE_BASE_AND_DATA, CKM_CONCATENATE_DATA_AND_BASE,
@@ -19,53 +20,125 @@ namespace {
 
 // ---- HKDF ----------------------------------------------------------------
 
-Result<ObjectHandle> DeriveHkdf(Session& s, const Mechanism& m, std::shared_ptr<const Object> base,
-                                const Template& tmpl) {
-  const auto* p = std::get_if<HkdfParams>(&m.params);
-  if (p == nullptr || (!p->extract && !p->expand)) return Fail(Rv::kMechanismParamInvalid);
-  const EVP_MD* md = p->prf == CKM_MD5 ? nullptr : DigestForMechanism(p->prf);
-  if (md == nullptr) return Fail(Rv::kMechanismParamInvalid);
+// HkdfPlan is a checked CK_HKDF_PARAMS: the hash and the salt bytes.
+struct HkdfPlan {
+  const HkdfParams* p = nullptr;
+  const EVP_MD* md = nullptr;
   SecretBytes salt;
+};
+
+// PlanHkdf checks |m|'s CK_HKDF_PARAMS (kMechanismParamInvalid: neither
+// extract nor expand, an unknown or MD5 hash, empty salt data, a salt key
+// that is not a secret key, an unknown salt type when extracting) and reads
+// the salt.
+Result<HkdfPlan> PlanHkdf(Session& s, const Mechanism& m) {
+  HkdfPlan plan;
+  plan.p = std::get_if<HkdfParams>(&m.params);
+  const HkdfParams* p = plan.p;
+  if (p == nullptr || (!p->extract && !p->expand)) return Fail(Rv::kMechanismParamInvalid);
+  plan.md = p->prf == CKM_MD5 ? nullptr : DigestForMechanism(p->prf);
+  if (plan.md == nullptr) return Fail(Rv::kMechanismParamInvalid);
   switch (p->salt_type) {
     case CKF_HKDF_SALT_NULL:
       break;
     case CKF_HKDF_SALT_DATA:
       if (p->salt.empty()) return Fail(Rv::kMechanismParamInvalid);
-      salt.assign(p->salt.begin(), p->salt.end());
+      plan.salt.assign(p->salt.begin(), p->salt.end());
       break;
     case CKF_HKDF_SALT_KEY: {
       auto sk = s.GetKey(p->salt_key);
       if (!sk || (*sk)->object_class() != CKO_SECRET_KEY) return Fail(Rv::kMechanismParamInvalid);
       ByteView v = KeyValue(**sk);
-      salt.assign(v.begin(), v.end());
+      plan.salt.assign(v.begin(), v.end());
       break;
     }
     default:
       if (p->extract) return Fail(Rv::kMechanismParamInvalid);
   }
-  auto want = DerivedKeyLength(tmpl);
-  if (!want) return Fail(want.error());
-  const size_t hash_len = EVP_MD_size(md);
-  ByteView ikm = KeyValue(*base);
+  return plan;
+}
+
+// RunHkdf runs |plan| over |ikm|: the PRK when only extracting (|want| is
+// then ignored), else |want| bytes of output keying material
+// (kTemplateIncomplete if |want| is 0, kKeySizeRange above 255 hash lengths).
+Result<SecretBytes> RunHkdf(const HkdfPlan& plan, ByteView ikm, size_t want) {
   SecretBytes prk(EVP_MAX_MD_SIZE);
   size_t prk_len = 0;
-  if (p->extract) {
-    if (!HKDF_extract(prk.data(), &prk_len, md, ikm.data(), ikm.size(), salt.data(), salt.size())) {
+  if (plan.p->extract) {
+    if (!HKDF_extract(prk.data(), &prk_len, plan.md, ikm.data(), ikm.size(), plan.salt.data(),
+                      plan.salt.size())) {
       return Fail(Rv::kFunctionFailed);
     }
     prk.resize(prk_len);
   } else {
     prk.assign(ikm.begin(), ikm.end());
   }
-  if (!p->expand) return MakeDerivedSecret(s, m.type, *base, tmpl, prk, hash_len);
-  if (*want == 0) return Fail(Rv::kTemplateIncomplete);
-  if (*want > 255 * hash_len) return Fail(Rv::kKeySizeRange);
-  SecretBytes okm(*want);
-  if (!HKDF_expand(okm.data(), okm.size(), md, prk.data(), prk.size(), p->info.data(),
-                   p->info.size())) {
+  if (!plan.p->expand) return prk;
+  if (want == 0) return Fail(Rv::kTemplateIncomplete);
+  if (want > 255 * EVP_MD_size(plan.md)) return Fail(Rv::kKeySizeRange);
+  SecretBytes okm(want);
+  if (!HKDF_expand(okm.data(), okm.size(), plan.md, prk.data(), prk.size(), plan.p->info.data(),
+                   plan.p->info.size())) {
     return Fail(Rv::kFunctionFailed);
   }
-  return MakeDerivedSecret(s, m.type, *base, tmpl, okm);
+  return okm;
+}
+
+// CKM_HKDF_DERIVE: the output is a secret key (CKA_VALUE_LEN from the
+// template; extract only: the PRK, one hash long).
+Result<ObjectHandle> DeriveHkdf(Session& s, const Mechanism& m, std::shared_ptr<const Object> base,
+                                const Template& tmpl) {
+  auto plan = PlanHkdf(s, m);
+  if (!plan) return Fail(plan.error());
+  auto want = DerivedKeyLength(tmpl);
+  if (!want) return Fail(want.error());
+  auto out = RunHkdf(*plan, KeyValue(*base), *want);
+  if (!out) return Fail(out.error());
+  return MakeDerivedSecret(s, m.type, *base, tmpl, *out);
+}
+
+// CKM_HKDF_DATA (PKCS#11 3.0 "HKDF Data"): HKDF as CKM_HKDF_DERIVE, but the
+// output is a CKO_DATA object whose CKA_VALUE is the result. CKA_CLASS, if
+// given, must be CKO_DATA (kTemplateInconsistent). CKA_VALUE_LEN says how
+// many bytes to make; it is the mechanism's input, not an attribute of data
+// objects, so it is taken out of the template (required when expanding:
+// kTemplateIncomplete; zero or malformed: kAttributeValueInvalid; more than
+// the PRK when only extracting: kKeySizeRange; given twice with different
+// values: kTemplateInconsistent). The object is private unless
+// the template says otherwise: it holds derived secret material. Other
+// attributes follow the data object rules (CKA_KEY_TYPE:
+// kAttributeTypeInvalid).
+Result<ObjectHandle> DeriveHkdfData(Session& s, const Mechanism& m,
+                                    std::shared_ptr<const Object> base, const Template& tmpl) {
+  auto plan = PlanHkdf(s, m);
+  if (!plan) return Fail(plan.error());
+  if (const Attribute* c = tmpl.Find(CKA_CLASS)) {
+    if (c->AsUlong() != CKO_DATA) return Fail(Rv::kTemplateInconsistent);
+  }
+  Template data;
+  std::optional<size_t> want;
+  for (const Attribute& a : tmpl) {
+    if (a.type() != CKA_VALUE_LEN) {
+      data.Add(a);
+      continue;
+    }
+    auto v = a.AsUlong();
+    if (!v || *v == 0) return Fail(Rv::kAttributeValueInvalid);
+    if (want && *want != *v) return Fail(Rv::kTemplateInconsistent);
+    want = *v;
+  }
+  auto out = RunHkdf(*plan, KeyValue(*base), want.value_or(0));
+  if (!out) return Fail(out.error());
+  if (want) {
+    if (*want > out->size()) return Fail(Rv::kKeySizeRange);
+    out->resize(*want);
+  }
+  if (!data.Find(CKA_CLASS)) data.Add(attr::Class{CKO_DATA});
+  if (!data.Find(CKA_PRIVATE)) data.Add(attr::Private{true});
+  BuildContext ctx{ObjectOp::kDerive, s.IsSo(), m.type};
+  auto attrs = BuildAttributes(data, ctx, Template{Attribute(CKA_VALUE, std::move(*out))});
+  if (!attrs) return Fail(attrs.error());
+  return s.CreateBuiltObject(std::move(*attrs));
 }
 
 // ---- SP 800-108 -----------------------------------------------------------
@@ -414,6 +487,12 @@ constexpr MechanismEntry kEntries[] = {
      .params_ok = Takes<HkdfParams>,
      .size_unit = SizeUnit::kFamily,
      .derive = DeriveHkdf},
+    {.type = CKM_HKDF_DATA,
+     .info = {1, 512, CKF_DERIVE},
+     .key_types = kHkdfKeys,
+     .params_ok = Takes<HkdfParams>,
+     .size_unit = SizeUnit::kFamily,
+     .derive = DeriveHkdfData},
 };
 
 }  // namespace
