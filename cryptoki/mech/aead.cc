@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstring>
 
+#include "absl/container/inlined_vector.h"
 #include "cryptoki/mech/aes.h"
 #include "cryptoki/mech/registry.h"
 
@@ -43,8 +44,14 @@ Result<> Open(const AeadKey& k, ByteView nonce, ByteView aad, ByteView in, Outpu
 
 class AeadOperation : public Operation {
  public:
-  AeadOperation(AeadKey k, bool enc, Bytes nonce, Bytes aad)
-      : k_(std::move(k)), enc_(enc), nonce_(std::move(nonce)), aad_(std::move(aad)) {}
+  // The nonce and the AAD are kept together, inline when short (no heap
+  // allocation for the usual 12-byte nonce and a small AAD).
+  AeadOperation(AeadKey k, bool enc, ByteView nonce, ByteView aad)
+      : k_(std::move(k)), enc_(enc), nonce_len_(nonce.size()) {
+    params_.reserve(nonce.size() + aad.size());
+    params_.insert(params_.end(), nonce.begin(), nonce.end());
+    params_.insert(params_.end(), aad.begin(), aad.end());
+  }
 
   Result<> Update(ByteView in, Output& out) override {
     CRYPTOKI_TRY(out.Fits(0));
@@ -56,11 +63,14 @@ class AeadOperation : public Operation {
 
  private:
   Result<> Run(ByteView in, Output& out) {
-    return enc_ ? Seal(k_, nonce_, aad_, in, out) : Open(k_, nonce_, aad_, in, out);
+    const ByteView all(params_.data(), params_.size());
+    const ByteView nonce = all.first(nonce_len_), aad = all.subspan(nonce_len_);
+    return enc_ ? Seal(k_, nonce, aad, in, out) : Open(k_, nonce, aad, in, out);
   }
   AeadKey k_;
   bool enc_;
-  Bytes nonce_, aad_;
+  size_t nonce_len_;
+  absl::InlinedVector<uint8_t, 48> params_;  // nonce || AAD
   SecretBytes buffered_;
 };
 
@@ -330,8 +340,9 @@ class AeadMessageOperation : public Operation {
 
 }  // namespace
 
-std::unique_ptr<Operation> NewAeadOperation(AeadKey key, bool encrypt, Bytes nonce, Bytes aad) {
-  return std::make_unique<AeadOperation>(std::move(key), encrypt, std::move(nonce), std::move(aad));
+std::unique_ptr<Operation> NewAeadOperation(AeadKey key, bool encrypt, ByteView nonce,
+                                            ByteView aad) {
+  return std::make_unique<AeadOperation>(std::move(key), encrypt, nonce, aad);
 }
 
 std::unique_ptr<Operation> NewAeadMessageOperation(AeadKey key, bool encrypt, bool gcm) {

@@ -25,7 +25,8 @@ struct AeadKey {
 };
 
 // NewAeadOperation returns a C_Encrypt/C_Decrypt operation.
-std::unique_ptr<Operation> NewAeadOperation(AeadKey key, bool encrypt, Bytes nonce, Bytes aad);
+std::unique_ptr<Operation> NewAeadOperation(AeadKey key, bool encrypt, ByteView nonce,
+                                            ByteView aad);
 
 // NewAeadMessageOperation returns a C_MessageEncryptInit / DecryptInit
 // operation for GCM (|gcm|) or ChaCha20-Poly1305 with |key| (16-byte tags).

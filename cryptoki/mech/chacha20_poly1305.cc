@@ -76,7 +76,7 @@ Result<> ChaChaSelfTest() {
   }
   const ByteView text(reinterpret_cast<const uint8_t*>(kText), sizeof kText - 1);
   AeadKey ak{nullptr, ctx.get(), 16, ByteView(key)};
-  auto enc = NewAeadOperation(ak, true, Bytes(kNonce, kNonce + 12), Bytes(kAad, kAad + 12));
+  auto enc = NewAeadOperation(ak, true, kNonce, kAad);
   Bytes ct(text.size() + 16);
   Output o = Output::Into(ct);
   CRYPTOKI_TRY(enc->OneShot(text, o));
