@@ -9,7 +9,6 @@
 #include <climits>
 #include <cstring>
 
-#include "absl/container/inlined_vector.h"
 #include "cryptoki/mech/aes.h"
 #include "cryptoki/mech/registry.h"
 
@@ -48,10 +47,18 @@ class AeadOperation : public Operation {
   // allocation for the usual 12-byte nonce and a small AAD).
   AeadOperation(AeadKey k, bool enc, ByteView nonce, ByteView aad)
       : k_(std::move(k)), enc_(enc), nonce_len_(nonce.size()) {
-    params_.reserve(nonce.size() + aad.size());
-    params_.insert(params_.end(), nonce.begin(), nonce.end());
-    params_.insert(params_.end(), aad.begin(), aad.end());
+    const size_t n = nonce.size() + aad.size();
+    uint8_t* p = small_;
+    if (n > sizeof small_) {
+      big_.resize(n);
+      p = big_.data();
+    }
+    if (!nonce.empty()) memcpy(p, nonce.data(), nonce.size());
+    if (!aad.empty()) memcpy(p + nonce.size(), aad.data(), aad.size());
+    params_ = ByteView(p, n);
   }
+  AeadOperation(const AeadOperation&) = delete;
+  AeadOperation& operator=(const AeadOperation&) = delete;
 
   Result<> Update(ByteView in, Output& out) override {
     CRYPTOKI_TRY(out.Fits(0));
@@ -63,14 +70,15 @@ class AeadOperation : public Operation {
 
  private:
   Result<> Run(ByteView in, Output& out) {
-    const ByteView all(params_.data(), params_.size());
-    const ByteView nonce = all.first(nonce_len_), aad = all.subspan(nonce_len_);
+    const ByteView nonce = params_.first(nonce_len_), aad = params_.subspan(nonce_len_);
     return enc_ ? Seal(k_, nonce, aad, in, out) : Open(k_, nonce, aad, in, out);
   }
   AeadKey k_;
   bool enc_;
   size_t nonce_len_;
-  absl::InlinedVector<uint8_t, 48> params_;  // nonce || AAD
+  uint8_t small_[48];
+  Bytes big_;
+  ByteView params_;  // nonce || AAD, in small_ or big_
   SecretBytes buffered_;
 };
 
