@@ -200,10 +200,17 @@ CK_RV InputUpdate(const char* name, CK_SESSION_HANDLE h, OpKind kind, CK_BYTE_PT
   });
 }
 
-// Init runs one of the mechanism.h XInit functions.
+// Init runs one of the mechanism.h XInit functions for an operation of
+// |kind|. A NULL mechanism terminates the active operation of that kind (as
+// PKCS#11 allows for every init function); with none active it is a no-op.
 template <class F>
-CK_RV InitOp(const char* name, CK_SESSION_HANDLE h, CK_MECHANISM_PTR pm, F&& init) noexcept {
+CK_RV InitOp(const char* name, CK_SESSION_HANDLE h, OpKind kind, CK_MECHANISM_PTR pm,
+             F&& init) noexcept {
   return WithSession(name, h, [&](CSession& cs) -> CK_RV {
+    if (pm == nullptr) {
+      cs.session.Cancel(kind);
+      return CKR_OK;
+    }
     Mechanism m;
     if (CK_RV rv = GetMechanism(pm, m); rv != CKR_OK) return rv;
     return ToRv(init(cs, m));
@@ -838,9 +845,10 @@ CK_DEFINE_FUNCTION(CK_RV, C_FindObjectsFinal)(CK_SESSION_HANDLE hSession) {
 
 CK_DEFINE_FUNCTION(CK_RV, C_EncryptInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp("C_EncryptInit", hSession, pMechanism, [&](CSession& cs, const Mechanism& m) {
-    return cryptoki::EncryptInit(cs.session, m, ObjectHandle(hKey));
-  });
+  return InitOp("C_EncryptInit", hSession, OpKind::kEncrypt, pMechanism,
+                [&](CSession& cs, const Mechanism& m) {
+                  return cryptoki::EncryptInit(cs.session, m, ObjectHandle(hKey));
+                });
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_Encrypt)
@@ -865,9 +873,10 @@ CK_DEFINE_FUNCTION(CK_RV, C_EncryptFinal)
 
 CK_DEFINE_FUNCTION(CK_RV, C_DecryptInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp("C_DecryptInit", hSession, pMechanism, [&](CSession& cs, const Mechanism& m) {
-    return cryptoki::DecryptInit(cs.session, m, ObjectHandle(hKey));
-  });
+  return InitOp("C_DecryptInit", hSession, OpKind::kDecrypt, pMechanism,
+                [&](CSession& cs, const Mechanism& m) {
+                  return cryptoki::DecryptInit(cs.session, m, ObjectHandle(hKey));
+                });
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_Decrypt)
@@ -894,9 +903,9 @@ CK_DEFINE_FUNCTION(CK_RV, C_DecryptFinal)
 // Digests.
 
 CK_DEFINE_FUNCTION(CK_RV, C_DigestInit)(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism) {
-  return InitOp("C_DigestInit", hSession, pMechanism, [&](CSession& cs, const Mechanism& m) {
-    return cryptoki::DigestInit(cs.session, m);
-  });
+  return InitOp(
+      "C_DigestInit", hSession, OpKind::kDigest, pMechanism,
+      [&](CSession& cs, const Mechanism& m) { return cryptoki::DigestInit(cs.session, m); });
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_Digest)
@@ -928,9 +937,10 @@ CK_DEFINE_FUNCTION(CK_RV, C_DigestFinal)
 
 CK_DEFINE_FUNCTION(CK_RV, C_SignInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp("C_SignInit", hSession, pMechanism, [&](CSession& cs, const Mechanism& m) {
-    return cryptoki::SignInit(cs.session, m, ObjectHandle(hKey));
-  });
+  return InitOp("C_SignInit", hSession, OpKind::kSign, pMechanism,
+                [&](CSession& cs, const Mechanism& m) {
+                  return cryptoki::SignInit(cs.session, m, ObjectHandle(hKey));
+                });
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_Sign)
@@ -953,9 +963,10 @@ CK_DEFINE_FUNCTION(CK_RV, C_SignFinal)
 
 CK_DEFINE_FUNCTION(CK_RV, C_SignRecoverInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp("C_SignRecoverInit", hSession, pMechanism, [&](CSession& cs, const Mechanism& m) {
-    return cryptoki::SignRecoverInit(cs.session, m, ObjectHandle(hKey));
-  });
+  return InitOp("C_SignRecoverInit", hSession, OpKind::kSignRecover, pMechanism,
+                [&](CSession& cs, const Mechanism& m) {
+                  return cryptoki::SignRecoverInit(cs.session, m, ObjectHandle(hKey));
+                });
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_SignRecover)
@@ -967,9 +978,10 @@ CK_DEFINE_FUNCTION(CK_RV, C_SignRecover)
 
 CK_DEFINE_FUNCTION(CK_RV, C_VerifyInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp("C_VerifyInit", hSession, pMechanism, [&](CSession& cs, const Mechanism& m) {
-    return cryptoki::VerifyInit(cs.session, m, ObjectHandle(hKey));
-  });
+  return InitOp("C_VerifyInit", hSession, OpKind::kVerify, pMechanism,
+                [&](CSession& cs, const Mechanism& m) {
+                  return cryptoki::VerifyInit(cs.session, m, ObjectHandle(hKey));
+                });
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_Verify)
@@ -999,9 +1011,10 @@ CK_DEFINE_FUNCTION(CK_RV, C_VerifyFinal)
 
 CK_DEFINE_FUNCTION(CK_RV, C_VerifyRecoverInit)
 (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return InitOp("C_VerifyRecoverInit", hSession, pMechanism, [&](CSession& cs, const Mechanism& m) {
-    return cryptoki::VerifyRecoverInit(cs.session, m, ObjectHandle(hKey));
-  });
+  return InitOp("C_VerifyRecoverInit", hSession, OpKind::kVerifyRecover, pMechanism,
+                [&](CSession& cs, const Mechanism& m) {
+                  return cryptoki::VerifyRecoverInit(cs.session, m, ObjectHandle(hKey));
+                });
 }
 
 CK_DEFINE_FUNCTION(CK_RV, C_VerifyRecover)
@@ -1221,7 +1234,7 @@ std::atomic<CK_MECHANISM_TYPE>& MessageMechanism(CSession& cs, OpKind kind) {
 // mechanism (to read the per-message parameters).
 CK_RV MessageInit(const char* name, CK_SESSION_HANDLE h, CK_MECHANISM_PTR pm, CK_OBJECT_HANDLE key,
                   OpKind kind) {
-  return InitOp(name, h, pm, [&](CSession& cs, const Mechanism& m) -> Result<> {
+  return InitOp(name, h, kind, pm, [&](CSession& cs, const Mechanism& m) -> Result<> {
     const ObjectHandle k(key);
     switch (kind) {
       case OpKind::kMessageEncrypt:
