@@ -167,7 +167,8 @@ constexpr Rule kDhPrivate[] = {
     {CKA_PRIME, Kind::kBytes, kRequired | kKeyPart, Def::kNone},
     {CKA_BASE, Kind::kBytes, kRequired | kKeyPart, Def::kNone},
     {CKA_VALUE, Kind::kBytes, kRequired | kSecretPart, Def::kNone},
-    {CKA_VALUE_BITS, Kind::kUlong, kNoCreate | kNoUnwrap | kComputed, Def::kNone},
+    // 2,6: C_GenerateKeyPair may ask for the private value's length.
+    {CKA_VALUE_BITS, Kind::kUlong, kNoCreate | kNoUnwrap, Def::kNone},
 };
 // Secret keys whose length varies (generic, AES, HMAC key types, ChaCha20).
 constexpr Rule kSecretValueLen[] = {
