@@ -19,6 +19,21 @@ class DhTest : public testing::MechTest {
     return Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
                     attr::Sensitive{false}};
   }
+  // ExpectAgreement derives from each pair's private key with the other's
+  // public value and expects the same secret.
+  void ExpectAgreement(std::pair<ObjectHandle, ObjectHandle> a,
+                       std::pair<ObjectHandle, ObjectHandle> b) {
+    ASSERT_OK_AND_ASSIGN(Bytes a_pub, s().Get<attr::Value>(a.first));
+    ASSERT_OK_AND_ASSIGN(Bytes b_pub, s().Get<attr::Value>(b.first));
+    ASSERT_OK_AND_ASSIGN(
+        ObjectHandle ka,
+        DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{b_pub}}, a.second, Secret()));
+    ASSERT_OK_AND_ASSIGN(
+        ObjectHandle kb,
+        DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{a_pub}}, b.second, Secret()));
+    EXPECT_EQ(s().Get<attr::Value>(ka).value_or(Bytes{1}),
+              s().Get<attr::Value>(kb).value_or(Bytes{2}));
+  }
 };
 
 TEST_F(DhTest, Rfc7919PairsDeriveTheSameSecretAsBoringSsl) {
@@ -60,16 +75,7 @@ TEST_F(DhTest, CallerGivenParametersAndBadPublicValues) {
   Template pub{Attribute(CKA_PRIME, ByteView(p)), Attribute(CKA_BASE, ByteView(Bytes{2}))};
   ASSERT_OK_AND_ASSIGN(auto a, GenerateKeyPair(s(), gen, pub, {attr::Derive{true}}));
   ASSERT_OK_AND_ASSIGN(auto b, GenerateKeyPair(s(), gen, pub, {attr::Derive{true}}));
-  ASSERT_OK_AND_ASSIGN(Bytes a_pub, s().Get<attr::Value>(a.first));
-  ASSERT_OK_AND_ASSIGN(Bytes b_pub, s().Get<attr::Value>(b.first));
-  ASSERT_OK_AND_ASSIGN(
-      ObjectHandle ka,
-      DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{b_pub}}, a.second, Secret()));
-  ASSERT_OK_AND_ASSIGN(
-      ObjectHandle kb,
-      DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{a_pub}}, b.second, Secret()));
-  EXPECT_EQ(s().Get<attr::Value>(ka).value_or(Bytes{1}),
-            s().Get<attr::Value>(kb).value_or(Bytes{2}));
+  ExpectAgreement(a, b);
   // 1, p - 1 and p are not public values.
   Bytes p_minus_1 = p;
   p_minus_1.back() -= 1;
@@ -103,16 +109,7 @@ TEST_F(DhTest, PrivateTemplateValueBitsSetsThePrivateValueLength) {
     EXPECT_EQ(BN_num_bits(mech::NewBn(x).get()), want);
     // The short private value still agrees with a full-length one.
     ASSERT_OK_AND_ASSIGN(auto b, GenerateKeyPair(s(), gen, {}, {attr::Derive{true}}));
-    ASSERT_OK_AND_ASSIGN(Bytes a_pub, s().Get<attr::Value>(a.first));
-    ASSERT_OK_AND_ASSIGN(Bytes b_pub, s().Get<attr::Value>(b.first));
-    ASSERT_OK_AND_ASSIGN(
-        ObjectHandle ka,
-        DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{b_pub}}, a.second, Secret()));
-    ASSERT_OK_AND_ASSIGN(
-        ObjectHandle kb,
-        DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{a_pub}}, b.second, Secret()));
-    EXPECT_EQ(s().Get<attr::Value>(ka).value_or(Bytes{1}),
-              s().Get<attr::Value>(kb).value_or(Bytes{2}));
+    ExpectAgreement(a, b);
   }
   // Too short to be safe; not shorter than the 2048-bit prime.
   EXPECT_THAT(GenerateKeyPair(s(), gen, {}, {Attribute::Ulong(CKA_VALUE_BITS, 100)}),

@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 
 #include "cryptoki/mech/ec.h"
-#include "tests/mech_test_util.h"
+#include "tests/asym_test_util.h"
 #include "tests/wycheproof.h"
 
 namespace cryptoki {
@@ -25,17 +25,7 @@ Bytes Printable(std::string_view name) {
   return b;
 }
 
-class EddsaTest : public testing::MechTest {
- protected:
-  Result<Bytes> Sign(ObjectHandle key, const Mechanism& m, ByteView data) {
-    CRYPTOKI_TRY(SignInit(s(), m, key));
-    return RunOneShot(OpKind::kSign, data);
-  }
-  Result<> Verify(ObjectHandle key, const Mechanism& m, ByteView data, ByteView sig) {
-    CRYPTOKI_TRY(VerifyInit(s(), m, key));
-    return s().VerifyOneShot(OpKind::kVerify, data, sig);
-  }
-};
+using EddsaTest = testing::AsymTest;
 
 TEST_F(EddsaTest, Rfc8032TestOneThroughImportedKeys) {
   const Bytes seed = Hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");

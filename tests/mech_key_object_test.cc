@@ -18,7 +18,7 @@
 #include "cryptoki/mech/asym.h"
 #include "cryptoki/mech/ec.h"
 #include "cryptoki/mech/rsa.h"
-#include "tests/mech_test_util.h"
+#include "tests/asym_test_util.h"
 
 namespace cryptoki {
 namespace {
@@ -26,6 +26,7 @@ namespace {
 using ::cryptoki::testing::Hex;
 using ::cryptoki::testing::IsOk;
 using ::cryptoki::testing::RvIs;
+using ::cryptoki::testing::SharedRsa;
 using ::testing::Optional;
 
 // SpkiDer is BoringSSL's own DER of |pkey|'s public key (i2d_PUBKEY).
@@ -39,17 +40,6 @@ Bytes SpkiDer(EVP_PKEY* pkey) {
 }
 
 Bytes Bn(const BIGNUM* bn) { return mech::BnBytes(bn); }
-
-const RSA* SharedRsa() {
-  static RSA* rsa = [] {
-    RSA* r = RSA_new();
-    bssl::UniquePtr<BIGNUM> e(BN_new());
-    BN_set_word(e.get(), RSA_F4);
-    if (!RSA_generate_key_ex(r, 2048, e.get(), nullptr)) std::abort();
-    return r;
-  }();
-  return rsa;
-}
 
 Bytes RsaSpki(const RSA* rsa) {
   bssl::UniquePtr<RSA> pub(RSA_new());
@@ -80,7 +70,7 @@ const Bytes kSecp256k1Oid = Hex("06052b8104000a");
 const Bytes kEd25519Oid = Hex("06032b6570");
 const Bytes kX25519Oid = Hex("06032b656e");
 
-class KeyObjectTest : public testing::MechTest {
+class KeyObjectTest : public testing::AsymTest {
  protected:
   // Spki returns the object's CKA_PUBLIC_KEY_INFO (empty if unreadable).
   Bytes Spki(ObjectHandle h) { return s().Get<attr::PublicKeyInfo>(h).value_or(Bytes()); }
@@ -104,14 +94,6 @@ class KeyObjectTest : public testing::MechTest {
     return t;
   }
 
-  Result<Bytes> Sign(ObjectHandle key, const Mechanism& m, ByteView data) {
-    CRYPTOKI_TRY(SignInit(s(), m, key));
-    return RunOneShot(OpKind::kSign, data);
-  }
-  Result<> Verify(ObjectHandle key, const Mechanism& m, ByteView data, ByteView sig) {
-    CRYPTOKI_TRY(VerifyInit(s(), m, key));
-    return s().VerifyOneShot(OpKind::kVerify, data, sig);
-  }
   // SignsForEachOther signs with |priv| and verifies with |pub|.
   void SignsForEachOther(ObjectHandle priv, ObjectHandle pub, const Mechanism& m) {
     const Bytes msg{'m', 's', 'g'};
@@ -119,8 +101,6 @@ class KeyObjectTest : public testing::MechTest {
     ASSERT_THAT(sig, IsOk());
     EXPECT_THAT(Verify(pub, m, msg, *sig), IsOk());
   }
-
-  const Bytes msg_{'h', 'e', 'l', 'l', 'o'};
 };
 
 // --- RSA --------------------------------------------------------------------

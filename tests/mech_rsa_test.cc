@@ -12,7 +12,7 @@
 #include <string>
 
 #include "cryptoki/mech/asym.h"
-#include "tests/mech_test_util.h"
+#include "tests/asym_test_util.h"
 #include "tests/wycheproof.h"
 
 namespace cryptoki {
@@ -22,17 +22,7 @@ using ::cryptoki::testing::IsOk;
 using ::cryptoki::testing::RvIs;
 using mech::BnBytes;
 
-// A 2048-bit key made once for the whole suite (generation is slow).
-RSA* SharedRsa() {
-  static RSA* rsa = [] {
-    RSA* r = RSA_new();
-    bssl::UniquePtr<BIGNUM> e(BN_new());
-    BN_set_word(e.get(), RSA_F4);
-    if (!RSA_generate_key_ex(r, 2048, e.get(), nullptr)) std::abort();
-    return r;
-  }();
-  return rsa;
-}
+using ::cryptoki::testing::SharedRsa;
 
 class RsaTest : public testing::MechTest {
  protected:
