@@ -65,6 +65,27 @@ Bytes Point(const EC_KEY* ec, point_conversion_form_t form) {
   return out;
 }
 
+// EcInfo builds an EC SubjectPublicKeyInfo for the curve |oid| (DER) and
+// the uncompressed |point|.
+Bytes EcInfo(ByteView oid, ByteView point) {
+  static const uint8_t kEcPublicKey[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+  bssl::ScopedCBB cbb;
+  CBB spki, alg, id, bits;
+  uint8_t* der = nullptr;
+  size_t len = 0;
+  if (!CBB_init(cbb.get(), 0) || !CBB_add_asn1(cbb.get(), &spki, CBS_ASN1_SEQUENCE) ||
+      !CBB_add_asn1(&spki, &alg, CBS_ASN1_SEQUENCE) || !CBB_add_asn1(&alg, &id, CBS_ASN1_OBJECT) ||
+      !CBB_add_bytes(&id, kEcPublicKey, sizeof kEcPublicKey) ||
+      !CBB_add_bytes(&alg, oid.data(), oid.size()) ||
+      !CBB_add_asn1(&spki, &bits, CBS_ASN1_BITSTRING) || !CBB_add_u8(&bits, 0) ||
+      !CBB_add_bytes(&bits, point.data(), point.size()) || !CBB_finish(cbb.get(), &der, &len)) {
+    return {};
+  }
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
 const Bytes kP256Oid = Hex("06082a8648ce3d030107");
 const Bytes kSecp256k1Oid = Hex("06052b8104000a");
 const Bytes kEd25519Oid = Hex("06032b6570");
@@ -336,6 +357,12 @@ TEST_F(KeyObjectTest, BadEcKeysAreRefused) {
                                 attr::Value{Bn(EC_KEY_get0_private_key(ec.get()))},
                                 attr::PublicKeyInfo{EcSpki(other.get())}}),
               RvIs(Rv::kAttributeValueInvalid));
+  // Key info on a curve the token lacks.
+  EXPECT_THAT(s().CreateObject({attr::Class{CKO_PUBLIC_KEY}, attr::KeyType{CKK_EC},
+                                attr::PublicKeyInfo{EcInfo(kSecp256k1Oid, point)}}),
+              RvIs(Rv::kCurveNotSupported));
+  // ... which is the P-256 one with P-256's OID.
+  EXPECT_EQ(EcInfo(kP256Oid, point), EcSpki(ec.get()));
 }
 
 // --- Ed25519 and X25519 -----------------------------------------------------

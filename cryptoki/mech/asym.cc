@@ -283,6 +283,18 @@ Result<Template> SpkiPublicParts(CK_KEY_TYPE key_type, ByteView spki) {
   }
   if (algorithm != key_type) return Fail(Rv::kTemplateInconsistent);
   if (key_type == CKK_DH) return DhSpkiParts(spki);
+  if (key_type == CKK_EC) {
+    // The curve, as CKA_EC_PARAMS would name it: one the token lacks is
+    // kCurveNotSupported rather than a parse failure.
+    CBS params;
+    if (!CBS_get_any_asn1_element(&alg, &params, nullptr, nullptr)) {
+      return Fail(Rv::kAttributeValueInvalid);
+    }
+    const Attribute curve(CKA_EC_PARAMS, ByteView(CBS_data(&params), CBS_len(&params)));
+    auto nid =
+        CurveParam(&curve, {NID_secp224r1, NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1});
+    if (!nid) return Fail(nid.error());
+  }
   CBS_init(&cbs, spki.data(), spki.size());
   bssl::UniquePtr<EVP_PKEY> pkey(EVP_parse_public_key(&cbs));
   if (!pkey || CBS_len(&cbs) != 0) return Fail(Rv::kAttributeValueInvalid);
