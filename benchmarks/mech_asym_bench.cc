@@ -81,6 +81,32 @@ struct Fixture {
 
 Bytes N(const BIGNUM* bn) { return mech::BnBytes(bn); }
 
+// ImportTemplate is the private key template of signing key |k| (RSA with
+// its CRT values, EC, Ed25519), as an application imports it.
+Template ImportTemplate(const SignKey& k) {
+  if (k.rsa) {
+    const RSA* r = k.rsa.get();
+    return {attr::Class{CKO_PRIVATE_KEY},
+            attr::KeyType{CKK_RSA},
+            attr::Modulus{N(RSA_get0_n(r))},
+            attr::PublicExponent{N(RSA_get0_e(r))},
+            Attribute(CKA_PRIVATE_EXPONENT, ByteView(N(RSA_get0_d(r)))),
+            Attribute(CKA_PRIME_1, ByteView(N(RSA_get0_p(r)))),
+            Attribute(CKA_PRIME_2, ByteView(N(RSA_get0_q(r)))),
+            Attribute(CKA_EXPONENT_1, ByteView(N(RSA_get0_dmp1(r)))),
+            Attribute(CKA_EXPONENT_2, ByteView(N(RSA_get0_dmq1(r)))),
+            Attribute(CKA_COEFFICIENT, ByteView(N(RSA_get0_iqmp(r))))};
+  }
+  if (k.ec) {
+    return {attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC},
+            attr::EcParams{mech::CurveOid(EC_GROUP_get_curve_name(EC_KEY_get0_group(k.ec.get())))},
+            attr::Value{N(EC_KEY_get0_private_key(k.ec.get()))}};
+  }
+  return {attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC_EDWARDS},
+          attr::EcParams{mech::CurveOid(NID_ED25519)},
+          attr::Value{Bytes(k.ed_priv, k.ed_priv + 32)}};
+}
+
 void AddRsa(Fixture& f, int bits) {
   auto k = std::make_unique<SignKey>();
   k->name = "RSA-" + std::to_string(bits);
@@ -94,16 +120,7 @@ void AddRsa(Fixture& f, int bits) {
                                           attr::Modulus{N(RSA_get0_n(r))},
                                           attr::PublicExponent{N(RSA_get0_e(r))}}),
                  "rsa pub");
-  k->priv = Check(f.session->CreateObject(
-                      {attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_RSA},
-                       attr::Modulus{N(RSA_get0_n(r))}, attr::PublicExponent{N(RSA_get0_e(r))},
-                       Attribute(CKA_PRIVATE_EXPONENT, ByteView(N(RSA_get0_d(r)))),
-                       Attribute(CKA_PRIME_1, ByteView(N(RSA_get0_p(r)))),
-                       Attribute(CKA_PRIME_2, ByteView(N(RSA_get0_q(r)))),
-                       Attribute(CKA_EXPONENT_1, ByteView(N(RSA_get0_dmp1(r)))),
-                       Attribute(CKA_EXPONENT_2, ByteView(N(RSA_get0_dmq1(r)))),
-                       Attribute(CKA_COEFFICIENT, ByteView(N(RSA_get0_iqmp(r))))}),
-                  "rsa priv");
+  k->priv = Check(f.session->CreateObject(ImportTemplate(*k)), "rsa priv");
   f.sign.push_back(std::move(k));
 }
 
@@ -123,10 +140,9 @@ void AddEc(Fixture& f, int nid, const char* name, CK_MECHANISM_TYPE m) {
       f.session->CreateObject({attr::Class{CKO_PUBLIC_KEY}, attr::KeyType{CKK_EC},
                                attr::EcParams{oid}, attr::EcPoint{mech::DerOctetString(point)}}),
       "ec pub");
-  k->priv = Check(f.session->CreateObject({attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC},
-                                           attr::EcParams{oid}, attr::Derive{true},
-                                           attr::Value{N(EC_KEY_get0_private_key(k->ec.get()))}}),
-                  "ec priv");
+  Template priv = ImportTemplate(*k);
+  priv.Add(attr::Derive{true});
+  k->priv = Check(f.session->CreateObject(priv), "ec priv");
   f.sign.push_back(std::move(k));
 }
 
@@ -142,10 +158,7 @@ void AddEd25519(Fixture& f) {
                                           attr::KeyType{CKK_EC_EDWARDS}, attr::EcParams{oid},
                                           attr::EcPoint{Bytes(k->ed_pub, k->ed_pub + 32)}}),
                  "ed pub");
-  k->priv =
-      Check(f.session->CreateObject({attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC_EDWARDS},
-                                     attr::EcParams{oid}, attr::Value{Bytes(seed, seed + 32)}}),
-            "ed priv");
+  k->priv = Check(f.session->CreateObject(ImportTemplate(*k)), "ed priv");
   f.sign.push_back(std::move(k));
 }
 
@@ -227,6 +240,19 @@ Fixture& Keys() {
 }
 
 const Bytes kMsg(64, 0x5a);
+
+// TimeMaking times |make| (which makes objects and returns their handles,
+// none on failure), destroying what it made outside the timing.
+template <class F>
+void TimeMaking(benchmark::State& state, Session& s, F make) {
+  for (auto _ : state) {
+    const std::vector<ObjectHandle> made = make();
+    if (made.empty()) state.SkipWithError("making the object failed");
+    state.PauseTiming();
+    for (ObjectHandle h : made) (void)s.DestroyObject(h);
+    state.ResumeTiming();
+  }
+}
 constexpr int kSignKeys = 7;
 constexpr int kAgreeKeys = 5;
 
@@ -413,13 +439,11 @@ void BM_Derive_Token(benchmark::State& state) {
            : Mechanism{CKM_ECDH1_DERIVE, mech::Ecdh1DeriveParams{CKD_NULL, {}, a.peer}};
   const Template tmpl{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
                       attr::ValueLen{32}};
-  for (auto _ : state) {
+  TimeMaking(state, s, [&]() -> std::vector<ObjectHandle> {
     auto h = DeriveKey(s, m, a.priv, tmpl);
-    if (!h) state.SkipWithError("DeriveKey");
-    state.PauseTiming();
-    (void)s.DestroyObject(*h);
-    state.ResumeTiming();
-  }
+    if (!h) return {};
+    return {*h};
+  });
   state.SetLabel(a.name);
 }
 BENCHMARK(BM_Derive_Token)->DenseRange(0, kAgreeKeys - 1)->Threads(1)->Threads(2)->UseRealTime();
@@ -494,14 +518,11 @@ void BM_GenerateKeyPair_Token(benchmark::State& state) {
   const GenCase& c = kGenCases[state.range(0)];
   Keys();
   Session s = OpenSession();
-  for (auto _ : state) {
+  TimeMaking(state, s, [&]() -> std::vector<ObjectHandle> {
     auto pair = GenerateKeyPair(s, Mechanism{c.mechanism}, c.pub, {});
-    if (!pair) state.SkipWithError("GenerateKeyPair");
-    state.PauseTiming();
-    (void)s.DestroyObject(pair->first);
-    (void)s.DestroyObject(pair->second);
-    state.ResumeTiming();
-  }
+    if (!pair) return {};
+    return {pair->first, pair->second};
+  });
   state.SetLabel(c.name);
 }
 BENCHMARK(BM_GenerateKeyPair_Token)
@@ -542,45 +563,17 @@ BENCHMARK(BM_GenerateKeyPair_BoringSsl)
     ->Threads(2)
     ->UseRealTime();
 
-// ImportTemplate is the private key template of signing key |k| (RSA with
-// its CRT values, EC, Ed25519), as an application imports it.
-Template ImportTemplate(const SignKey& k) {
-  if (k.rsa) {
-    const RSA* r = k.rsa.get();
-    return {attr::Class{CKO_PRIVATE_KEY},
-            attr::KeyType{CKK_RSA},
-            attr::Modulus{N(RSA_get0_n(r))},
-            attr::PublicExponent{N(RSA_get0_e(r))},
-            Attribute(CKA_PRIVATE_EXPONENT, ByteView(N(RSA_get0_d(r)))),
-            Attribute(CKA_PRIME_1, ByteView(N(RSA_get0_p(r)))),
-            Attribute(CKA_PRIME_2, ByteView(N(RSA_get0_q(r)))),
-            Attribute(CKA_EXPONENT_1, ByteView(N(RSA_get0_dmp1(r)))),
-            Attribute(CKA_EXPONENT_2, ByteView(N(RSA_get0_dmq1(r)))),
-            Attribute(CKA_COEFFICIENT, ByteView(N(RSA_get0_iqmp(r))))};
-  }
-  if (k.ec) {
-    return {attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC},
-            attr::EcParams{mech::CurveOid(EC_GROUP_get_curve_name(EC_KEY_get0_group(k.ec.get())))},
-            attr::Value{N(EC_KEY_get0_private_key(k.ec.get()))}};
-  }
-  return {attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC_EDWARDS},
-          attr::EcParams{mech::CurveOid(NID_ED25519)},
-          attr::Value{Bytes(k.ed_priv, k.ed_priv + 32)}};
-}
-
 // C_CreateObject of a private key: the token parses and checks it (and
 // computes CKA_PUBLIC_KEY_INFO).
 void BM_ImportKey_Token(benchmark::State& state) {
   const SignKey& k = *Keys().sign[state.range(0)];
   const Template t = ImportTemplate(k);
   Session s = OpenSession();
-  for (auto _ : state) {
+  TimeMaking(state, s, [&]() -> std::vector<ObjectHandle> {
     auto h = s.CreateObject(t);
-    if (!h) state.SkipWithError("CreateObject");
-    state.PauseTiming();
-    (void)s.DestroyObject(*h);
-    state.ResumeTiming();
-  }
+    if (!h) return {};
+    return {*h};
+  });
   state.SetLabel(k.name);
 }
 BENCHMARK(BM_ImportKey_Token)->DenseRange(0, kSignKeys - 1)->Threads(1)->Threads(2)->UseRealTime();

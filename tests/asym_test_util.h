@@ -25,6 +25,16 @@ inline RSA* SharedRsa() {
   return rsa;
 }
 
+// RFC 8032 section 7.1, test 1: an Ed25519 seed, its public key, and the
+// signature of the empty message.
+struct Rfc8032Test1 {
+  Bytes seed = Hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  Bytes pub = Hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  Bytes signature =
+      Hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+          "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+};
+
 class AsymTest : public MechTest {
  protected:
   // Sign returns the single-part signature of |data| by |key| with |m|.

@@ -368,12 +368,10 @@ TEST_F(KeyObjectTest, BadEcKeysAreRefused) {
 // --- Ed25519 and X25519 -----------------------------------------------------
 
 TEST_F(KeyObjectTest, Ed25519Keys) {
-  // RFC 8032 section 7.1, test 1.
-  const Bytes seed = Hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
-  const Bytes pub = Hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
-  const Bytes sig =
-      Hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
-          "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+  const testing::Rfc8032Test1 rfc;
+  const Bytes& seed = rfc.seed;
+  const Bytes& pub = rfc.pub;
+  const Bytes& sig = rfc.signature;
   Bytes want = Hex("302a300506032b6570032100");  // RFC 8410 SubjectPublicKeyInfo
   want.insert(want.end(), pub.begin(), pub.end());
   ASSERT_OK_AND_ASSIGN(
