@@ -1,7 +1,10 @@
 // Asymmetric costs through the C++ API against the direct BoringSSL call on
-// the same key: sign, verify, decrypt, derive and key-pair generation for
-// RSA-2048/3072/4096, P-256/P-384/P-521, Ed25519, X25519 and DH-2048, on 1
-// and 2 threads (each thread with its own session; keys are shared objects).
+// the same key: sign and verify (RSA-2048/3072/4096, P-256/P-384/P-521,
+// Ed25519), RSA-OAEP encrypt and decrypt (RSA-2048/3072/4096), derive
+// (ECDH on P-256/P-384/P-521, X25519, DH-2048), key-pair generation (every
+// one of those) and key import (C_CreateObject, which parses and checks the
+// key, against BoringSSL parsing it), on 1 and 2 threads (each thread with
+// its own session; keys are shared objects).
 // BM_*_CAbi run the same through the C functions (C_SignInit / C_Sign ...),
 // as a client of the module sees them.
 //
@@ -14,6 +17,7 @@
 #include <openssl/ec_key.h>
 #include <openssl/ecdh.h>
 #include <openssl/ecdsa.h>
+#include <openssl/evp.h>
 #include <openssl/nid.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -77,6 +81,32 @@ struct Fixture {
 
 Bytes N(const BIGNUM* bn) { return mech::BnBytes(bn); }
 
+// ImportTemplate is the private key template of signing key |k| (RSA with
+// its CRT values, EC, Ed25519), as an application imports it.
+Template ImportTemplate(const SignKey& k) {
+  if (k.rsa) {
+    const RSA* r = k.rsa.get();
+    return {attr::Class{CKO_PRIVATE_KEY},
+            attr::KeyType{CKK_RSA},
+            attr::Modulus{N(RSA_get0_n(r))},
+            attr::PublicExponent{N(RSA_get0_e(r))},
+            Attribute(CKA_PRIVATE_EXPONENT, ByteView(N(RSA_get0_d(r)))),
+            Attribute(CKA_PRIME_1, ByteView(N(RSA_get0_p(r)))),
+            Attribute(CKA_PRIME_2, ByteView(N(RSA_get0_q(r)))),
+            Attribute(CKA_EXPONENT_1, ByteView(N(RSA_get0_dmp1(r)))),
+            Attribute(CKA_EXPONENT_2, ByteView(N(RSA_get0_dmq1(r)))),
+            Attribute(CKA_COEFFICIENT, ByteView(N(RSA_get0_iqmp(r))))};
+  }
+  if (k.ec) {
+    return {attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC},
+            attr::EcParams{mech::CurveOid(EC_GROUP_get_curve_name(EC_KEY_get0_group(k.ec.get())))},
+            attr::Value{N(EC_KEY_get0_private_key(k.ec.get()))}};
+  }
+  return {attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC_EDWARDS},
+          attr::EcParams{mech::CurveOid(NID_ED25519)},
+          attr::Value{Bytes(k.ed_priv, k.ed_priv + 32)}};
+}
+
 void AddRsa(Fixture& f, int bits) {
   auto k = std::make_unique<SignKey>();
   k->name = "RSA-" + std::to_string(bits);
@@ -90,16 +120,7 @@ void AddRsa(Fixture& f, int bits) {
                                           attr::Modulus{N(RSA_get0_n(r))},
                                           attr::PublicExponent{N(RSA_get0_e(r))}}),
                  "rsa pub");
-  k->priv = Check(f.session->CreateObject(
-                      {attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_RSA},
-                       attr::Modulus{N(RSA_get0_n(r))}, attr::PublicExponent{N(RSA_get0_e(r))},
-                       Attribute(CKA_PRIVATE_EXPONENT, ByteView(N(RSA_get0_d(r)))),
-                       Attribute(CKA_PRIME_1, ByteView(N(RSA_get0_p(r)))),
-                       Attribute(CKA_PRIME_2, ByteView(N(RSA_get0_q(r)))),
-                       Attribute(CKA_EXPONENT_1, ByteView(N(RSA_get0_dmp1(r)))),
-                       Attribute(CKA_EXPONENT_2, ByteView(N(RSA_get0_dmq1(r)))),
-                       Attribute(CKA_COEFFICIENT, ByteView(N(RSA_get0_iqmp(r))))}),
-                  "rsa priv");
+  k->priv = Check(f.session->CreateObject(ImportTemplate(*k)), "rsa priv");
   f.sign.push_back(std::move(k));
 }
 
@@ -119,10 +140,9 @@ void AddEc(Fixture& f, int nid, const char* name, CK_MECHANISM_TYPE m) {
       f.session->CreateObject({attr::Class{CKO_PUBLIC_KEY}, attr::KeyType{CKK_EC},
                                attr::EcParams{oid}, attr::EcPoint{mech::DerOctetString(point)}}),
       "ec pub");
-  k->priv = Check(f.session->CreateObject({attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC},
-                                           attr::EcParams{oid}, attr::Derive{true},
-                                           attr::Value{N(EC_KEY_get0_private_key(k->ec.get()))}}),
-                  "ec priv");
+  Template priv = ImportTemplate(*k);
+  priv.Add(attr::Derive{true});
+  k->priv = Check(f.session->CreateObject(priv), "ec priv");
   f.sign.push_back(std::move(k));
 }
 
@@ -138,26 +158,26 @@ void AddEd25519(Fixture& f) {
                                           attr::KeyType{CKK_EC_EDWARDS}, attr::EcParams{oid},
                                           attr::EcPoint{Bytes(k->ed_pub, k->ed_pub + 32)}}),
                  "ed pub");
-  k->priv =
-      Check(f.session->CreateObject({attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC_EDWARDS},
-                                     attr::EcParams{oid}, attr::Value{Bytes(seed, seed + 32)}}),
-            "ed priv");
+  k->priv = Check(f.session->CreateObject(ImportTemplate(*k)), "ed priv");
   f.sign.push_back(std::move(k));
 }
 
 void AddAgreement(Fixture& f) {
-  {  // P-256, reusing the P-256 signing key's private half.
+  // ECDH on each curve, reusing the signing keys' private halves.
+  for (int i : {3, 4, 5}) {
     auto a = std::make_unique<AgreeKey>();
-    a->name = "ECDH-P-256";
-    const SignKey& s = *f.sign[3];
+    const SignKey& s = *f.sign[i];
+    a->name = "ECDH-" + s.name;
     a->priv = s.priv;
     a->ec.reset(EC_KEY_dup(s.ec.get()));
-    bssl::UniquePtr<EC_KEY> peer(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
+    const EC_GROUP* g = EC_KEY_get0_group(s.ec.get());
+    bssl::UniquePtr<EC_KEY> peer(EC_KEY_new());
+    EC_KEY_set_group(peer.get(), g);
     EC_KEY_generate_key(peer.get());
-    const EC_GROUP* g = EC_KEY_get0_group(peer.get());
-    a->peer.resize(65);
+    a->peer.resize(EC_POINT_point2oct(g, EC_KEY_get0_public_key(peer.get()),
+                                      POINT_CONVERSION_UNCOMPRESSED, nullptr, 0, nullptr));
     EC_POINT_point2oct(g, EC_KEY_get0_public_key(peer.get()), POINT_CONVERSION_UNCOMPRESSED,
-                       a->peer.data(), 65, nullptr);
+                       a->peer.data(), a->peer.size(), nullptr);
     a->peer_point.reset(EC_POINT_dup(EC_KEY_get0_public_key(peer.get()), g));
     f.agree.push_back(std::move(a));
   }
@@ -220,8 +240,21 @@ Fixture& Keys() {
 }
 
 const Bytes kMsg(64, 0x5a);
+
+// TimeMaking times |make| (which makes objects and returns their handles,
+// none on failure), destroying what it made outside the timing.
+template <class F>
+void TimeMaking(benchmark::State& state, Session& s, F make) {
+  for (auto _ : state) {
+    const std::vector<ObjectHandle> made = make();
+    if (made.empty()) state.SkipWithError("making the object failed");
+    state.PauseTiming();
+    for (ObjectHandle h : made) (void)s.DestroyObject(h);
+    state.ResumeTiming();
+  }
+}
 constexpr int kSignKeys = 7;
-constexpr int kAgreeKeys = 3;
+constexpr int kAgreeKeys = 5;
 
 // ThreadSession opens a session for the calling benchmark thread.
 Session OpenSession() { return Check(Keys().token->OpenSession(SessionKind::kReadWrite), "open"); }
@@ -336,6 +369,68 @@ void BM_DecryptOaep_Token(benchmark::State& state) {
 }
 BENCHMARK(BM_DecryptOaep_Token)->DenseRange(0, 2)->Threads(1)->Threads(2)->UseRealTime();
 
+void BM_EncryptOaep_Token(benchmark::State& state) {
+  const SignKey& k = *Keys().sign[state.range(0)];
+  Session s = OpenSession();
+  const Mechanism m{CKM_RSA_PKCS_OAEP, mech::RsaOaepParams{CKM_SHA256, CKG_MGF1_SHA256, {}}};
+  Bytes c(1024);
+  for (auto _ : state) {
+    if (!EncryptInit(s, m, k.pub)) state.SkipWithError("EncryptInit");
+    Output o = Output::Into(c);
+    if (!s.OneShot(OpKind::kEncrypt, ByteView(kMsg).first(32), o)) state.SkipWithError("Encrypt");
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.SetLabel(k.name);
+}
+BENCHMARK(BM_EncryptOaep_Token)->DenseRange(0, 2)->Threads(1)->Threads(2)->UseRealTime();
+
+// OaepCtx returns an RSA-OAEP (SHA-256, MGF1-SHA-256) context on |pkey|.
+bssl::UniquePtr<EVP_PKEY_CTX> OaepCtx(EVP_PKEY* pkey, bool encrypt) {
+  bssl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new(pkey, nullptr));
+  if (!ctx ||
+      (encrypt ? EVP_PKEY_encrypt_init(ctx.get()) : EVP_PKEY_decrypt_init(ctx.get())) != 1 ||
+      !EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) ||
+      !EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), EVP_sha256()) ||
+      !EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), EVP_sha256())) {
+    std::abort();
+  }
+  return ctx;
+}
+
+void BM_EncryptOaep_BoringSsl(benchmark::State& state) {
+  const SignKey& k = *Keys().sign[state.range(0)];
+  bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new());
+  EVP_PKEY_set1_RSA(pkey.get(), k.rsa.get());
+  uint8_t c[1024];
+  for (auto _ : state) {
+    auto ctx = OaepCtx(pkey.get(), true);
+    size_t len = sizeof c;
+    if (EVP_PKEY_encrypt(ctx.get(), c, &len, kMsg.data(), 32) != 1) state.SkipWithError("encrypt");
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetLabel(k.name);
+}
+BENCHMARK(BM_EncryptOaep_BoringSsl)->DenseRange(0, 2)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_DecryptOaep_BoringSsl(benchmark::State& state) {
+  const SignKey& k = *Keys().sign[state.range(0)];
+  bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new());
+  EVP_PKEY_set1_RSA(pkey.get(), k.rsa.get());
+  uint8_t c[1024], p[1024];
+  size_t clen = sizeof c;
+  if (EVP_PKEY_encrypt(OaepCtx(pkey.get(), true).get(), c, &clen, kMsg.data(), 32) != 1) {
+    std::abort();
+  }
+  for (auto _ : state) {
+    auto ctx = OaepCtx(pkey.get(), false);
+    size_t len = sizeof p;
+    if (EVP_PKEY_decrypt(ctx.get(), p, &len, c, clen) != 1) state.SkipWithError("decrypt");
+    benchmark::DoNotOptimize(p);
+  }
+  state.SetLabel(k.name);
+}
+BENCHMARK(BM_DecryptOaep_BoringSsl)->DenseRange(0, 2)->Threads(1)->Threads(2)->UseRealTime();
+
 void BM_Derive_Token(benchmark::State& state) {
   const AgreeKey& a = *Keys().agree[state.range(0)];
   Session s = OpenSession();
@@ -344,13 +439,11 @@ void BM_Derive_Token(benchmark::State& state) {
            : Mechanism{CKM_ECDH1_DERIVE, mech::Ecdh1DeriveParams{CKD_NULL, {}, a.peer}};
   const Template tmpl{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
                       attr::ValueLen{32}};
-  for (auto _ : state) {
+  TimeMaking(state, s, [&]() -> std::vector<ObjectHandle> {
     auto h = DeriveKey(s, m, a.priv, tmpl);
-    if (!h) state.SkipWithError("DeriveKey");
-    state.PauseTiming();
-    (void)s.DestroyObject(*h);
-    state.ResumeTiming();
-  }
+    if (!h) return {};
+    return {*h};
+  });
   state.SetLabel(a.name);
 }
 BENCHMARK(BM_Derive_Token)->DenseRange(0, kAgreeKeys - 1)->Threads(1)->Threads(2)->UseRealTime();
@@ -361,7 +454,8 @@ void BM_Derive_BoringSsl(benchmark::State& state) {
   for (auto _ : state) {
     int ok;
     if (a.ec) {
-      ok = ECDH_compute_key(z, 32, a.peer_point.get(), a.ec.get(), nullptr) == 32;
+      const int n = (EC_GROUP_get_degree(EC_KEY_get0_group(a.ec.get())) + 7) / 8;
+      ok = ECDH_compute_key(z, n, a.peer_point.get(), a.ec.get(), nullptr) == n;
     } else if (a.dh) {
       ok = DH_compute_key_padded(z, a.peer_bn.get(), a.dh.get()) > 0;
     } else {
@@ -378,60 +472,154 @@ BENCHMARK(BM_Derive_BoringSsl)
     ->Threads(2)
     ->UseRealTime();
 
+// GenCase is one key-pair generation: the token's mechanism and public
+// template, and what BoringSSL makes for the baseline.
 struct GenCase {
   const char* name;
   CK_MECHANISM_TYPE mechanism;
   Template pub;
+  int nid;   // EC curve, NID_ED25519, NID_X25519, or NID_undef
+  int bits;  // RSA modulus bits, or 0 (DH: 0 and NID_undef)
 };
 const GenCase kGenCases[] = {
-    {"P-256", CKM_EC_KEY_PAIR_GEN, {attr::EcParams{mech::CurveOid(NID_X9_62_prime256v1)}}},
-    {"P-384", CKM_EC_KEY_PAIR_GEN, {attr::EcParams{mech::CurveOid(NID_secp384r1)}}},
-    {"Ed25519", CKM_EC_EDWARDS_KEY_PAIR_GEN, {attr::EcParams{mech::CurveOid(NID_ED25519)}}},
-    {"X25519", CKM_EC_MONTGOMERY_KEY_PAIR_GEN, {attr::EcParams{mech::CurveOid(NID_X25519)}}},
-    {"RSA-2048", CKM_RSA_PKCS_KEY_PAIR_GEN, {attr::ModulusBits{2048}}},
+    {"P-256",
+     CKM_EC_KEY_PAIR_GEN,
+     {attr::EcParams{mech::CurveOid(NID_X9_62_prime256v1)}},
+     NID_X9_62_prime256v1,
+     0},
+    {"P-384",
+     CKM_EC_KEY_PAIR_GEN,
+     {attr::EcParams{mech::CurveOid(NID_secp384r1)}},
+     NID_secp384r1,
+     0},
+    {"P-521",
+     CKM_EC_KEY_PAIR_GEN,
+     {attr::EcParams{mech::CurveOid(NID_secp521r1)}},
+     NID_secp521r1,
+     0},
+    {"Ed25519",
+     CKM_EC_EDWARDS_KEY_PAIR_GEN,
+     {attr::EcParams{mech::CurveOid(NID_ED25519)}},
+     NID_ED25519,
+     0},
+    {"X25519",
+     CKM_EC_MONTGOMERY_KEY_PAIR_GEN,
+     {attr::EcParams{mech::CurveOid(NID_X25519)}},
+     NID_X25519,
+     0},
+    {"DH-2048", CKM_DH_PKCS_KEY_PAIR_GEN, {}, NID_undef, 0},
+    {"RSA-2048", CKM_RSA_PKCS_KEY_PAIR_GEN, {attr::ModulusBits{2048}}, NID_undef, 2048},
+    {"RSA-3072", CKM_RSA_PKCS_KEY_PAIR_GEN, {attr::ModulusBits{3072}}, NID_undef, 3072},
+    {"RSA-4096", CKM_RSA_PKCS_KEY_PAIR_GEN, {attr::ModulusBits{4096}}, NID_undef, 4096},
 };
+constexpr int kGenCaseCount = sizeof kGenCases / sizeof kGenCases[0];
 
 void BM_GenerateKeyPair_Token(benchmark::State& state) {
   const GenCase& c = kGenCases[state.range(0)];
   Keys();
   Session s = OpenSession();
-  for (auto _ : state) {
+  TimeMaking(state, s, [&]() -> std::vector<ObjectHandle> {
     auto pair = GenerateKeyPair(s, Mechanism{c.mechanism}, c.pub, {});
-    if (!pair) state.SkipWithError("GenerateKeyPair");
-    state.PauseTiming();
-    (void)s.DestroyObject(pair->first);
-    (void)s.DestroyObject(pair->second);
-    state.ResumeTiming();
-  }
+    if (!pair) return {};
+    return {pair->first, pair->second};
+  });
   state.SetLabel(c.name);
 }
-BENCHMARK(BM_GenerateKeyPair_Token)->DenseRange(0, 4)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GenerateKeyPair_Token)
+    ->DenseRange(0, kGenCaseCount - 1)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
 
 void BM_GenerateKeyPair_BoringSsl(benchmark::State& state) {
   const GenCase& c = kGenCases[state.range(0)];
   for (auto _ : state) {
-    if (state.range(0) <= 1) {
-      bssl::UniquePtr<EC_KEY> ec(
-          EC_KEY_new_by_curve_name(state.range(0) == 0 ? NID_X9_62_prime256v1 : NID_secp384r1));
-      EC_KEY_generate_key(ec.get());
-    } else if (state.range(0) == 2) {
-      uint8_t pub[32], priv[64];
-      ED25519_keypair(pub, priv);
-      benchmark::DoNotOptimize(priv);
-    } else if (state.range(0) == 3) {
-      uint8_t pub[32], priv[32];
-      X25519_keypair(pub, priv);
-      benchmark::DoNotOptimize(priv);
-    } else {
+    if (c.bits != 0) {
       bssl::UniquePtr<RSA> rsa(RSA_new());
       bssl::UniquePtr<BIGNUM> e(BN_new());
       BN_set_word(e.get(), RSA_F4);
-      RSA_generate_key_ex(rsa.get(), 2048, e.get(), nullptr);
+      RSA_generate_key_ex(rsa.get(), c.bits, e.get(), nullptr);
+    } else if (c.nid == NID_ED25519) {
+      uint8_t pub[32], priv[64];
+      ED25519_keypair(pub, priv);
+      benchmark::DoNotOptimize(priv);
+    } else if (c.nid == NID_X25519) {
+      uint8_t pub[32], priv[32];
+      X25519_keypair(pub, priv);
+      benchmark::DoNotOptimize(priv);
+    } else if (c.nid == NID_undef) {
+      bssl::UniquePtr<DH> dh(DH_get_rfc7919_2048());
+      DH_generate_key(dh.get());
+    } else {
+      bssl::UniquePtr<EC_KEY> ec(EC_KEY_new_by_curve_name(c.nid));
+      EC_KEY_generate_key(ec.get());
     }
   }
   state.SetLabel(c.name);
 }
-BENCHMARK(BM_GenerateKeyPair_BoringSsl)->DenseRange(0, 4)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GenerateKeyPair_BoringSsl)
+    ->DenseRange(0, kGenCaseCount - 1)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+
+// C_CreateObject of a private key: the token parses and checks it (and
+// computes CKA_PUBLIC_KEY_INFO).
+void BM_ImportKey_Token(benchmark::State& state) {
+  const SignKey& k = *Keys().sign[state.range(0)];
+  const Template t = ImportTemplate(k);
+  Session s = OpenSession();
+  TimeMaking(state, s, [&]() -> std::vector<ObjectHandle> {
+    auto h = s.CreateObject(t);
+    if (!h) return {};
+    return {*h};
+  });
+  state.SetLabel(k.name);
+}
+BENCHMARK(BM_ImportKey_Token)->DenseRange(0, kSignKeys - 1)->Threads(1)->Threads(2)->UseRealTime();
+
+// BoringSSL building and checking the same key from the same values.
+void BM_ImportKey_BoringSsl(benchmark::State& state) {
+  const SignKey& k = *Keys().sign[state.range(0)];
+  const Template t = ImportTemplate(k);
+  auto bn = [&](AttributeType type) {
+    ByteView v = t.Find(type)->value();
+    return BN_bin2bn(v.data(), v.size(), nullptr);
+  };
+  for (auto _ : state) {
+    bool ok;
+    if (k.rsa) {
+      bssl::UniquePtr<RSA> rsa(RSA_new());
+      ok = RSA_set0_key(rsa.get(), bn(CKA_MODULUS), bn(CKA_PUBLIC_EXPONENT),
+                        bn(CKA_PRIVATE_EXPONENT)) &&
+           RSA_set0_factors(rsa.get(), bn(CKA_PRIME_1), bn(CKA_PRIME_2)) &&
+           RSA_set0_crt_params(rsa.get(), bn(CKA_EXPONENT_1), bn(CKA_EXPONENT_2),
+                               bn(CKA_COEFFICIENT)) &&
+           RSA_check_key(rsa.get());
+    } else if (k.ec) {
+      bssl::UniquePtr<EC_KEY> ec(
+          EC_KEY_new_by_curve_name(EC_GROUP_get_curve_name(EC_KEY_get0_group(k.ec.get()))));
+      const EC_GROUP* g = EC_KEY_get0_group(ec.get());
+      bssl::UniquePtr<BIGNUM> d(bn(CKA_VALUE));
+      bssl::UniquePtr<EC_POINT> pub(EC_POINT_new(g));
+      ok = EC_KEY_set_private_key(ec.get(), d.get()) &&
+           EC_POINT_mul(g, pub.get(), d.get(), nullptr, nullptr, nullptr) &&
+           EC_KEY_set_public_key(ec.get(), pub.get());
+    } else {
+      uint8_t pub[32], priv[64];
+      ED25519_keypair_from_seed(pub, priv, t.Find(CKA_VALUE)->value().data());
+      benchmark::DoNotOptimize(priv);
+      ok = true;
+    }
+    if (!ok) state.SkipWithError("import");
+  }
+  state.SetLabel(k.name);
+}
+BENCHMARK(BM_ImportKey_BoringSsl)
+    ->DenseRange(0, kSignKeys - 1)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
 
 // --- Through the C ABI -----------------------------------------------------
 

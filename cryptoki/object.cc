@@ -167,7 +167,8 @@ constexpr Rule kDhPrivate[] = {
     {CKA_PRIME, Kind::kBytes, kRequired | kKeyPart, Def::kNone},
     {CKA_BASE, Kind::kBytes, kRequired | kKeyPart, Def::kNone},
     {CKA_VALUE, Kind::kBytes, kRequired | kSecretPart, Def::kNone},
-    {CKA_VALUE_BITS, Kind::kUlong, kNoCreate | kNoUnwrap | kComputed, Def::kNone},
+    // 2,6: C_GenerateKeyPair may ask for the private value's length.
+    {CKA_VALUE_BITS, Kind::kUlong, kNoCreate | kNoUnwrap, Def::kNone},
 };
 // Secret keys whose length varies (generic, AES, HMAC key types, ChaCha20).
 constexpr Rule kSecretValueLen[] = {
@@ -348,6 +349,8 @@ size_t CountBits(ByteView big_endian) {
   return bits;
 }
 
+}  // namespace
+
 Attribute RandomUniqueId() {
   uint8_t raw[16];
   RAND_bytes(raw, sizeof raw);
@@ -359,6 +362,10 @@ Attribute RandomUniqueId() {
   }
   return Attribute::String(CKA_UNIQUE_ID, std::string_view(hex, sizeof hex));
 }
+
+namespace {
+
+std::atomic<KeyImporter> g_key_importer{nullptr};
 
 const Attribute* FindIn(const std::vector<Attribute>& v, AttributeType t) {
   for (const Attribute& a : v)
@@ -450,6 +457,8 @@ std::shared_ptr<const KeyCache> Object::SetCache(std::shared_ptr<const KeyCache>
   return expected_null;
 }
 
+void SetKeyImporter(KeyImporter importer) { g_key_importer.store(importer); }
+
 bool IsValidAttribute(CK_OBJECT_CLASS cls, CK_KEY_TYPE key_type, AttributeType type) {
   if (IsVendor(type)) return true;
   auto schema = SchemaFor(cls, key_type);
@@ -457,7 +466,8 @@ bool IsValidAttribute(CK_OBJECT_CLASS cls, CK_KEY_TYPE key_type, AttributeType t
 }
 
 Result<std::vector<Attribute>> BuildAttributes(const Template& tmpl, const BuildContext& ctx,
-                                               const Template& generated) {
+                                               const Template& generated,
+                                               std::shared_ptr<const KeyCache>* cache) {
   auto deduped = Dedupe(tmpl);
   if (!deduped) return Fail(deduped.error());
   std::vector<Attribute> attrs = std::move(*deduped);
@@ -496,11 +506,25 @@ Result<std::vector<Attribute>> BuildAttributes(const Template& tmpl, const Build
       return Fail(Rv::kAttributeReadOnly);
     }
   }
-  for (const Attribute& g : generated) {
-    if (Attribute* prev = const_cast<Attribute*>(FindIn(attrs, g.type()))) {
-      *prev = g;
-    } else {
-      attrs.push_back(g);
+  auto merge = [&attrs](const Template& values) {
+    for (const Attribute& g : values) {
+      if (Attribute* prev = const_cast<Attribute*>(FindIn(attrs, g.type()))) {
+        *prev = g;
+      } else {
+        attrs.push_back(g);
+      }
+    }
+  };
+  merge(generated);
+  // Key material given by the caller: the mechanism layer checks it and
+  // computes what follows from it, before the required parts are counted
+  // (a public key's CKA_PUBLIC_KEY_INFO may supply them).
+  if (op == ObjectOp::kCreate && (*cls == CKO_PUBLIC_KEY || *cls == CKO_PRIVATE_KEY)) {
+    if (const KeyImporter import = g_key_importer.load()) {
+      auto imported = import(*cls, subtype, attrs);
+      if (!imported) return Fail(imported.error());
+      merge(imported->computed);
+      if (cache != nullptr) *cache = std::move(imported->cache);
     }
   }
 

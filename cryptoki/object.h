@@ -109,11 +109,39 @@ struct BuildContext {
   bool base_never_extractable = false;
 };
 
+// KeyImport is what the mechanism layer makes of the key material of a
+// public or private key object created with C_CreateObject: the attributes
+// it computes (added to the object, or replacing the template's value:
+// CKA_PUBLIC_KEY_INFO, a public key's parts taken from its
+// CKA_PUBLIC_KEY_INFO, CKA_EC_POINT in DER) and the parsed key, which
+// primes the new object's Cache.
+struct KeyImport {
+  Template computed;
+  std::shared_ptr<const KeyCache> cache;
+};
+
+// KeyImporter checks the key material of |attrs|, the deduplicated template
+// of a CKO_PUBLIC_KEY or CKO_PRIVATE_KEY object of |key_type| whose
+// attributes passed the rules: kTemplateIncomplete (a part the key needs is
+// missing), kAttributeValueInvalid (a malformed or contradictory value),
+// kCurveNotSupported, kDomainParamsInvalid, kTemplateInconsistent. The
+// mechanism layer installs one when it is loaded (as it installs the
+// session's OperationRestorer); without it key material is stored unchecked.
+using KeyImporter = Result<KeyImport> (*)(CK_OBJECT_CLASS cls, CK_KEY_TYPE key_type,
+                                          const std::vector<Attribute>& attrs);
+void SetKeyImporter(KeyImporter importer);
+
+// RandomUniqueId returns a fresh CKA_UNIQUE_ID: 32 random hex digits.
+Attribute RandomUniqueId();
+
 // BuildAttributes checks |tmpl| against the attribute rules of its class and
 // key type for |ctx.op|, and returns the object's full attribute list: the
 // template plus every default and every attribute the token computes.
 // |generated| holds values a mechanism produced (a key's CKA_VALUE, ...);
-// they bypass the "must not be specified" rules. Errors:
+// they bypass the "must not be specified" rules. For op kCreate of a public
+// or private key the installed KeyImporter checks the key material and adds
+// what it computes; its parsed key is stored in |*cache| (if not null).
+// Errors (and the KeyImporter's):
 // kTemplateIncomplete (CKA_CLASS, CKA_KEY_TYPE or a required attribute
 // missing), kTemplateInconsistent (an attribute given twice with different
 // values, or values that contradict each other), kAttributeTypeInvalid (an
@@ -121,7 +149,8 @@ struct BuildContext {
 // value, unsupported class or key type), kAttributeReadOnly (an attribute the
 // operation may not set).
 Result<std::vector<Attribute>> BuildAttributes(const Template& tmpl, const BuildContext& ctx,
-                                               const Template& generated = {});
+                                               const Template& generated = {},
+                                               std::shared_ptr<const KeyCache>* cache = nullptr);
 
 // CheckChanges checks |changes| to |obj| for C_SetAttributeValue (op kSet)
 // or C_CopyObject (op kCopy): kActionProhibited (object not modifiable or not

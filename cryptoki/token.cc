@@ -537,12 +537,14 @@ Result<ObjectHandle> Token::CreateObject(SessionState& s, const Template& tmpl) 
   BuildContext ctx;
   ctx.op = ObjectOp::kCreate;
   ctx.is_so = is_so;
-  auto attrs = BuildAttributes(tmpl, ctx);
+  std::shared_ptr<const KeyCache> cache;
+  auto attrs = BuildAttributes(tmpl, ctx, {}, &cache);
   if (!attrs) return Fail(attrs.error());
-  return AddObject(s, std::move(*attrs));
+  return AddObject(s, std::move(*attrs), std::move(cache));
 }
 
-Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> attrs) {
+Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> attrs,
+                                      std::shared_ptr<const KeyCache> cache) {
   const auto flag = [&](AttributeType t) {
     for (const Attribute& a : attrs)
       if (a.type() == t) return a.AsBool().value_or(false);
@@ -563,6 +565,7 @@ Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> at
   } else {
     o = std::make_shared<const Object>(next_session_object_id_++, std::move(attrs), s.handle);
   }
+  if (cache != nullptr) o->SetCache(std::move(cache));
   return Insert(std::move(o));
 }
 
@@ -594,18 +597,10 @@ Result<ObjectHandle> Token::CopyObject(SessionState& s, ObjectHandle h, const Te
       attrs.push_back(c);
     }
   }
-  if ((*src)->object_class() != CKO_DATA) {
-    uint8_t raw[16];
-    RAND_bytes(raw, sizeof raw);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id;
-    for (uint8_t b : raw) {
-      id.push_back(kHex[b >> 4]);
-      id.push_back(kHex[b & 15]);
-    }
-    attrs.push_back(Attribute::String(CKA_UNIQUE_ID, id));
-  }
-  return AddObject(s, std::move(attrs));
+  if ((*src)->object_class() != CKO_DATA) attrs.push_back(RandomUniqueId());
+  // The copy's key material is the source's (no key part is changeable), so
+  // it shares the parsed key.
+  return AddObject(s, std::move(attrs), (*src)->Cache());
 }
 
 Result<> Token::DestroyObject(SessionState& s, ObjectHandle h) {

@@ -99,7 +99,9 @@ class Token : public std::enable_shared_from_this<Token> {
   Result<> InitPin(SessionState& s, std::string_view pin);
   Result<> SetPin(SessionState& s, std::string_view old_pin, std::string_view new_pin);
   Result<ObjectHandle> CreateObject(SessionState& s, const Template& tmpl);
-  Result<ObjectHandle> AddObject(SessionState& s, std::vector<Attribute> attrs);
+  // AddObject stores a built object; |cache| (if any) primes its Cache.
+  Result<ObjectHandle> AddObject(SessionState& s, std::vector<Attribute> attrs,
+                                 std::shared_ptr<const KeyCache> cache = nullptr);
   Result<ObjectHandle> CopyObject(SessionState& s, ObjectHandle h, const Template& changes);
   Result<> DestroyObject(SessionState& s, ObjectHandle h);
   Result<std::shared_ptr<const Object>> GetObject(ObjectHandle h) const;

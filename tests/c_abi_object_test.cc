@@ -3,6 +3,8 @@
 // size query and CKR_BUFFER_TOO_SMALL, NULL arguments.
 #include <openssl/sha.h>
 
+#include <cstring>
+
 #include "tests/c_abi_test_util.h"
 
 namespace cryptoki::testing {
@@ -335,6 +337,61 @@ TEST_F(CAbiObjectTest, SetOperationStateRefusesForgedState) {
               CkrIs(CKR_SAVED_STATE_INVALID));
   EXPECT_THAT(F()->C_SetOperationState(h_, nullptr, 0, CK_INVALID_HANDLE, CK_INVALID_HANDLE),
               CkrIs(CKR_ARGUMENTS_BAD));
+}
+
+// Key objects are checked when created and get CKA_PUBLIC_KEY_INFO: the
+// RFC 8032 test 1 Ed25519 public key.
+TEST_F(CAbiObjectTest, CreatedKeysAreCheckedAndGetTheirPublicKeyInfo) {
+  static const CK_BYTE kPub[32] = {0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe,
+                                   0xd3, 0xc9, 0x64, 0x07, 0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6,
+                                   0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a};
+  static const CK_BYTE kSpkiHead[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+                                        0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+  CK_BYTE ed25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
+  CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+  CK_KEY_TYPE kt = CKK_EC_EDWARDS;
+  CK_BYTE point[32];
+  memcpy(point, kPub, sizeof point);
+  CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof cls},
+                         {CKA_KEY_TYPE, &kt, sizeof kt},
+                         {CKA_EC_PARAMS, ed25519, sizeof ed25519},
+                         {CKA_EC_POINT, point, sizeof point}};
+  CK_OBJECT_HANDLE o = CK_INVALID_HANDLE;
+  ASSERT_THAT(F()->C_CreateObject(h_, tmpl, 4, &o), CkrIs(CKR_OK));
+  CK_BYTE spki[44] = {};
+  CK_BYTE der_point[34] = {};
+  CK_ATTRIBUTE get[] = {{CKA_PUBLIC_KEY_INFO, spki, sizeof spki},
+                        {CKA_EC_POINT, der_point, sizeof der_point}};
+  ASSERT_THAT(F()->C_GetAttributeValue(h_, o, get, 2), CkrIs(CKR_OK));
+  ASSERT_EQ(get[0].ulValueLen, 44u);
+  EXPECT_EQ(memcmp(spki, kSpkiHead, sizeof kSpkiHead), 0);
+  EXPECT_EQ(memcmp(spki + 12, kPub, 32), 0);
+  ASSERT_EQ(get[1].ulValueLen, 34u);  // stored as a DER OCTET STRING
+  EXPECT_EQ(der_point[0], 0x04);
+  EXPECT_EQ(memcmp(der_point + 2, kPub, 32), 0);
+
+  // The public key from its CKA_PUBLIC_KEY_INFO alone.
+  CK_ATTRIBUTE from_info[] = {{CKA_CLASS, &cls, sizeof cls},
+                              {CKA_KEY_TYPE, &kt, sizeof kt},
+                              {CKA_PUBLIC_KEY_INFO, spki, sizeof spki}};
+  CK_OBJECT_HANDLE o2 = CK_INVALID_HANDLE;
+  ASSERT_THAT(F()->C_CreateObject(h_, from_info, 3, &o2), CkrIs(CKR_OK));
+  CK_BYTE point2[34] = {};
+  CK_ATTRIBUTE get2[] = {{CKA_EC_POINT, point2, sizeof point2}};
+  ASSERT_THAT(F()->C_GetAttributeValue(h_, o2, get2, 1), CkrIs(CKR_OK));
+  EXPECT_EQ(memcmp(point2, der_point, sizeof der_point), 0);
+
+  // A 31-byte key; a curve the token does not have (secp256k1 on CKK_EC).
+  tmpl[3].ulValueLen = 31;
+  EXPECT_THAT(F()->C_CreateObject(h_, tmpl, 4, &o), CkrIs(CKR_ATTRIBUTE_VALUE_INVALID));
+  CK_KEY_TYPE ec = CKK_EC;
+  CK_BYTE secp256k1[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a};
+  CK_BYTE ec_point[65] = {0x04};
+  CK_ATTRIBUTE k1[] = {{CKA_CLASS, &cls, sizeof cls},
+                       {CKA_KEY_TYPE, &ec, sizeof ec},
+                       {CKA_EC_PARAMS, secp256k1, sizeof secp256k1},
+                       {CKA_EC_POINT, ec_point, sizeof ec_point}};
+  EXPECT_THAT(F()->C_CreateObject(h_, k1, 4, &o), CkrIs(CKR_CURVE_NOT_SUPPORTED));
 }
 
 }  // namespace

@@ -205,6 +205,29 @@ TEST_F(ObjectTest, CopiedKeyGetsNewUniqueId) {
   EXPECT_NE(*s().Get<attr::UniqueId>(h), *s().Get<attr::UniqueId>(c));
 }
 
+TEST_F(ObjectTest, CopiedUniqueIdIsThirtyTwoHexDigits) {
+  ASSERT_OK_AND_ASSIGN(ObjectHandle h, s().CreateObject(AesKey()));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle c, s().CopyObject(h, {attr::Label{"copy"}}));
+  ASSERT_OK_AND_ASSIGN(std::string id, s().Get<attr::UniqueId>(c));
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+// CKA_VALUE_BITS of a DH private key (footnotes 2,6): computed on creation,
+// never given to C_CreateObject, and read-only afterwards.
+TEST_F(ObjectTest, DhPrivateValueBitsIsComputedAndNotGivenToCreateObject) {
+  Template t{attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_DH},
+             Attribute(CKA_PRIME, ByteView(Bytes(256, 0xff))),
+             Attribute(CKA_BASE, ByteView(Bytes{2})), attr::Value{Bytes{0x01, 0x23}}};
+  ASSERT_OK_AND_ASSIGN(ObjectHandle h, s().CreateObject(t));
+  ASSERT_OK_AND_ASSIGN(Attribute bits, s().GetAttribute(h, CKA_VALUE_BITS));
+  EXPECT_EQ(bits.AsUlong(), 9u);
+  EXPECT_THAT(s().SetAttributes(h, {Attribute::Ulong(CKA_VALUE_BITS, 8)}),
+              RvIs(Rv::kAttributeReadOnly));
+  t.Add(Attribute::Ulong(CKA_VALUE_BITS, 9));
+  EXPECT_THAT(s().CreateObject(t), RvIs(Rv::kAttributeReadOnly));
+}
+
 TEST_F(ObjectTest, TrustedOnlyBySo) {
   Template t{attr::Class{CKO_PUBLIC_KEY}, attr::KeyType{CKK_EC},
              attr::EcParams{Bytes{6, 8, 42, 134, 72, 206, 61, 3, 1, 7}},

@@ -19,6 +19,21 @@ class DhTest : public testing::MechTest {
     return Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
                     attr::Sensitive{false}};
   }
+  // ExpectAgreement derives from each pair's private key with the other's
+  // public value and expects the same secret.
+  void ExpectAgreement(std::pair<ObjectHandle, ObjectHandle> a,
+                       std::pair<ObjectHandle, ObjectHandle> b) {
+    ASSERT_OK_AND_ASSIGN(Bytes a_pub, s().Get<attr::Value>(a.first));
+    ASSERT_OK_AND_ASSIGN(Bytes b_pub, s().Get<attr::Value>(b.first));
+    ASSERT_OK_AND_ASSIGN(
+        ObjectHandle ka,
+        DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{b_pub}}, a.second, Secret()));
+    ASSERT_OK_AND_ASSIGN(
+        ObjectHandle kb,
+        DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{a_pub}}, b.second, Secret()));
+    EXPECT_EQ(s().Get<attr::Value>(ka).value_or(Bytes{1}),
+              s().Get<attr::Value>(kb).value_or(Bytes{2}));
+  }
 };
 
 TEST_F(DhTest, Rfc7919PairsDeriveTheSameSecretAsBoringSsl) {
@@ -60,16 +75,7 @@ TEST_F(DhTest, CallerGivenParametersAndBadPublicValues) {
   Template pub{Attribute(CKA_PRIME, ByteView(p)), Attribute(CKA_BASE, ByteView(Bytes{2}))};
   ASSERT_OK_AND_ASSIGN(auto a, GenerateKeyPair(s(), gen, pub, {attr::Derive{true}}));
   ASSERT_OK_AND_ASSIGN(auto b, GenerateKeyPair(s(), gen, pub, {attr::Derive{true}}));
-  ASSERT_OK_AND_ASSIGN(Bytes a_pub, s().Get<attr::Value>(a.first));
-  ASSERT_OK_AND_ASSIGN(Bytes b_pub, s().Get<attr::Value>(b.first));
-  ASSERT_OK_AND_ASSIGN(
-      ObjectHandle ka,
-      DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{b_pub}}, a.second, Secret()));
-  ASSERT_OK_AND_ASSIGN(
-      ObjectHandle kb,
-      DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{a_pub}}, b.second, Secret()));
-  EXPECT_EQ(s().Get<attr::Value>(ka).value_or(Bytes{1}),
-            s().Get<attr::Value>(kb).value_or(Bytes{2}));
+  ExpectAgreement(a, b);
   // 1, p - 1 and p are not public values.
   Bytes p_minus_1 = p;
   p_minus_1.back() -= 1;
@@ -88,6 +94,39 @@ TEST_F(DhTest, CallerGivenParametersAndBadPublicValues) {
                                Attribute(CKA_BASE, ByteView(Bytes{2}))},
                               {}),
               RvIs(Rv::kKeySizeRange));
+}
+
+TEST_F(DhTest, PrivateTemplateValueBitsSetsThePrivateValueLength) {
+  const Mechanism gen{CKM_DH_PKCS_KEY_PAIR_GEN};
+  for (CK_ULONG want : {256ul, 512ul, 2047ul}) {
+    ASSERT_OK_AND_ASSIGN(
+        auto a, GenerateKeyPair(s(), gen, {},
+                                {attr::Derive{true}, Attribute::Ulong(CKA_VALUE_BITS, want),
+                                 attr::Sensitive{false}, attr::Extractable{true}}));
+    ASSERT_OK_AND_ASSIGN(Attribute bits, s().GetAttribute(a.second, CKA_VALUE_BITS));
+    EXPECT_EQ(bits.AsUlong(), want);
+    ASSERT_OK_AND_ASSIGN(Bytes x, s().Get<attr::Value>(a.second));
+    EXPECT_EQ(BN_num_bits(mech::NewBn(x).get()), want);
+    // The short private value still agrees with a full-length one.
+    ASSERT_OK_AND_ASSIGN(auto b, GenerateKeyPair(s(), gen, {}, {attr::Derive{true}}));
+    ExpectAgreement(a, b);
+  }
+  // Too short to be safe; not shorter than the 2048-bit prime.
+  EXPECT_THAT(GenerateKeyPair(s(), gen, {}, {Attribute::Ulong(CKA_VALUE_BITS, 100)}),
+              RvIs(Rv::kAttributeValueInvalid));
+  EXPECT_THAT(GenerateKeyPair(s(), gen, {}, {Attribute::Ulong(CKA_VALUE_BITS, 2048)}),
+              RvIs(Rv::kTemplateInconsistent));
+  // It belongs to the private template only, and C_CreateObject may not set it.
+  EXPECT_THAT(GenerateKeyPair(s(), gen, {Attribute::Ulong(CKA_VALUE_BITS, 256)}, {}),
+              RvIs(Rv::kAttributeTypeInvalid));
+  ASSERT_OK_AND_ASSIGN(
+      auto c, GenerateKeyPair(s(), gen, {}, {attr::Sensitive{false}, attr::Extractable{true}}));
+  ASSERT_OK_AND_ASSIGN(Attribute prime, s().GetAttribute(c.second, CKA_PRIME));
+  ASSERT_OK_AND_ASSIGN(Bytes x, s().Get<attr::Value>(c.second));
+  EXPECT_THAT(s().CreateObject({attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_DH}, prime,
+                                Attribute(CKA_BASE, ByteView(Bytes{2})), attr::Value{x},
+                                Attribute::Ulong(CKA_VALUE_BITS, 256)}),
+              RvIs(Rv::kAttributeReadOnly));
 }
 
 }  // namespace

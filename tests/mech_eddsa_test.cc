@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 
 #include "cryptoki/mech/ec.h"
-#include "tests/mech_test_util.h"
+#include "tests/asym_test_util.h"
 #include "tests/wycheproof.h"
 
 namespace cryptoki {
@@ -25,24 +25,13 @@ Bytes Printable(std::string_view name) {
   return b;
 }
 
-class EddsaTest : public testing::MechTest {
- protected:
-  Result<Bytes> Sign(ObjectHandle key, const Mechanism& m, ByteView data) {
-    CRYPTOKI_TRY(SignInit(s(), m, key));
-    return RunOneShot(OpKind::kSign, data);
-  }
-  Result<> Verify(ObjectHandle key, const Mechanism& m, ByteView data, ByteView sig) {
-    CRYPTOKI_TRY(VerifyInit(s(), m, key));
-    return s().VerifyOneShot(OpKind::kVerify, data, sig);
-  }
-};
+using EddsaTest = testing::AsymTest;
 
 TEST_F(EddsaTest, Rfc8032TestOneThroughImportedKeys) {
-  const Bytes seed = Hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
-  const Bytes pub = Hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
-  const Bytes want =
-      Hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
-          "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+  const testing::Rfc8032Test1 rfc;
+  const Bytes& seed = rfc.seed;
+  const Bytes& pub = rfc.pub;
+  const Bytes& want = rfc.signature;
   ASSERT_OK_AND_ASSIGN(
       ObjectHandle priv,
       s().CreateObject({attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_EC_EDWARDS},

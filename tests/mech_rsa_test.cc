@@ -12,7 +12,7 @@
 #include <string>
 
 #include "cryptoki/mech/asym.h"
-#include "tests/mech_test_util.h"
+#include "tests/asym_test_util.h"
 #include "tests/wycheproof.h"
 
 namespace cryptoki {
@@ -22,17 +22,7 @@ using ::cryptoki::testing::IsOk;
 using ::cryptoki::testing::RvIs;
 using mech::BnBytes;
 
-// A 2048-bit key made once for the whole suite (generation is slow).
-RSA* SharedRsa() {
-  static RSA* rsa = [] {
-    RSA* r = RSA_new();
-    bssl::UniquePtr<BIGNUM> e(BN_new());
-    BN_set_word(e.get(), RSA_F4);
-    if (!RSA_generate_key_ex(r, 2048, e.get(), nullptr)) std::abort();
-    return r;
-  }();
-  return rsa;
-}
+using ::cryptoki::testing::SharedRsa;
 
 class RsaTest : public testing::MechTest {
  protected:
@@ -378,14 +368,17 @@ TEST_F(RsaTest, ImportedKeyWithPrimesOnlyComputesCrt) {
   EXPECT_THAT(Verify(Mechanism{CKM_SHA384_RSA_PKCS}, msg_, sig), IsOk());
 }
 
-TEST_F(RsaTest, InconsistentPrivateKeyIsRefusedAtUse) {
+TEST_F(RsaTest, InconsistentPrivateKeyIsRefusedAtCreation) {
   const RSA* rsa = SharedRsa();
   Bytes wrong_p = BnBytes(RSA_get0_p(rsa));
   wrong_p.back() ^= 2;
-  Import(rsa, /*crt=*/false,
-         {Attribute(CKA_PRIME_1, ByteView(wrong_p)),
-          Attribute(CKA_PRIME_2, ByteView(BnBytes(RSA_get0_q(rsa))))});
-  EXPECT_THAT(SignInit(s(), Mechanism{CKM_SHA256_RSA_PKCS}, priv_), RvIs(Rv::kFunctionFailed));
+  EXPECT_THAT(s().CreateObject({attr::Class{CKO_PRIVATE_KEY}, attr::KeyType{CKK_RSA},
+                                attr::Modulus{BnBytes(RSA_get0_n(rsa))},
+                                attr::PublicExponent{BnBytes(RSA_get0_e(rsa))},
+                                Attribute(CKA_PRIVATE_EXPONENT, ByteView(BnBytes(RSA_get0_d(rsa)))),
+                                Attribute(CKA_PRIME_1, ByteView(wrong_p)),
+                                Attribute(CKA_PRIME_2, ByteView(BnBytes(RSA_get0_q(rsa))))}),
+              RvIs(Rv::kAttributeValueInvalid));
 }
 
 TEST_F(RsaTest, KeyUseRules) {

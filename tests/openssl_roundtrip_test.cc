@@ -1,6 +1,8 @@
 // Round trips with the openssl command for every key type: the token's
 // public key (CKA_PUBLIC_KEY_INFO) verifies token signatures in openssl;
-// openssl encrypts (RSA) or derives (ECDH, X25519) and the token agrees.
+// openssl encrypts (RSA) or derives (ECDH, X25519, DH) and the token agrees;
+// openssl's public keys, created on the token from their
+// SubjectPublicKeyInfo alone, verify openssl's signatures.
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
 #include <openssl/mem.h>
@@ -170,6 +172,61 @@ TEST_F(OpensslRoundTripTest, EcdhAndX25519AgreeWithOpenssl) {
                   {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
                    attr::Sensitive{false}}));
     EXPECT_EQ(s().Get<attr::Value>(k).value_or(Bytes{}), Read("z.bin")) << c.genpkey;
+  }
+}
+
+TEST_F(OpensslRoundTripTest, DhAgreesWithOpensslBothWays) {
+  ASSERT_OK_AND_ASSIGN(auto pair, GenerateKeyPair(s(), Mechanism{CKM_DH_PKCS_KEY_PAIR_GEN}, {},
+                                                  {attr::Derive{true}}));
+  ExportPublic(pair.first);  // openssl reads the token's DH SubjectPublicKeyInfo
+  ASSERT_TRUE(Openssl("genpkey -algorithm DH -pkeyopt group:ffdhe2048 -out peer.pem"));
+  ASSERT_TRUE(Openssl("pkeyutl -derive -inkey peer.pem -peerkey pub.pem -out z.bin"));
+  ASSERT_TRUE(Openssl("pkey -in peer.pem -pubout -outform DER -out peer.der"));
+  // openssl's public key as a token object, from its SubjectPublicKeyInfo.
+  ASSERT_OK_AND_ASSIGN(ObjectHandle peer,
+                       s().CreateObject({attr::Class{CKO_PUBLIC_KEY}, attr::KeyType{CKK_DH},
+                                         attr::PublicKeyInfo{Read("peer.der")}}));
+  ASSERT_OK_AND_ASSIGN(Bytes y, s().Get<attr::Value>(peer));
+  ASSERT_OK_AND_ASSIGN(
+      ObjectHandle k, DeriveKey(s(), Mechanism{CKM_DH_PKCS_DERIVE, mech::RawParams{y}}, pair.second,
+                                {attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
+                                 attr::Sensitive{false}}));
+  EXPECT_EQ(s().Get<attr::Value>(k).value_or(Bytes{}), Read("z.bin"));
+}
+
+TEST_F(OpensslRoundTripTest, OpensslPublicKeysImportFromTheirInfoAlone) {
+  struct Case {
+    CK_KEY_TYPE key_type;
+    const char* genpkey;
+    const char* sign;
+    Mechanism mechanism;
+  } cases[] = {
+      {CKK_RSA, "genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out k.pem",
+       "dgst -sha256 -sign k.pem -out sig.bin msg.bin", Mechanism{CKM_SHA256_RSA_PKCS}},
+      {CKK_EC, "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out k.pem",
+       "dgst -sha384 -sign k.pem -out sig.bin msg.bin", Mechanism{CKM_ECDSA_SHA384}},
+      {CKK_EC_EDWARDS, "genpkey -algorithm ED25519 -out k.pem",
+       "pkeyutl -sign -inkey k.pem -rawin -in msg.bin -out sig.bin", Mechanism{CKM_EDDSA}},
+  };
+  Write("msg.bin", msg_);
+  for (const Case& c : cases) {
+    ASSERT_TRUE(Openssl(c.genpkey));
+    ASSERT_TRUE(Openssl("pkey -in k.pem -pubout -outform DER -out k.der"));
+    ASSERT_TRUE(Openssl(c.sign));
+    ASSERT_OK_AND_ASSIGN(ObjectHandle pub,
+                         s().CreateObject({attr::Class{CKO_PUBLIC_KEY}, attr::KeyType{c.key_type},
+                                           attr::PublicKeyInfo{Read("k.der")}}));
+    EXPECT_THAT(s().Get<attr::PublicKeyInfo>(pub), ::testing::Optional(Read("k.der")));
+    Bytes sig = Read("sig.bin");
+    if (c.key_type == CKK_EC) {  // DER to r || s
+      bssl::UniquePtr<ECDSA_SIG> der(ECDSA_SIG_from_bytes(sig.data(), sig.size()));
+      ASSERT_NE(der, nullptr);
+      sig.assign(96, 0);
+      BN_bn2bin_padded(sig.data(), 48, der->r);
+      BN_bn2bin_padded(sig.data() + 48, 48, der->s);
+    }
+    ASSERT_THAT(VerifyInit(s(), c.mechanism, pub), IsOk());
+    EXPECT_THAT(s().VerifyOneShot(OpKind::kVerify, msg_, sig), IsOk()) << c.genpkey;
   }
 }
 

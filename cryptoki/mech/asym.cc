@@ -1,9 +1,16 @@
 #include "cryptoki/mech/asym.h"
 
 #include <openssl/bytestring.h>
+#include <openssl/ec_key.h>
 #include <openssl/mem.h>
+#include <openssl/nid.h>
+#include <openssl/obj.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+
+#include "cryptoki/mech/ec.h"
 #include "cryptoki/session.h"
 
 namespace cryptoki::mech {
@@ -156,5 +163,224 @@ Result<std::pair<ObjectHandle, ObjectHandle>> StoreKeyPair(
   }
   return std::make_pair(*pub_h, *priv_h);
 }
+
+// --- Curves ---------------------------------------------------------------
+
+Result<int> CurveParam(const Attribute* ec_params, std::initializer_list<int> allowed) {
+  if (ec_params == nullptr) return Fail(Rv::kTemplateIncomplete);
+  auto nid = CurveOf(ec_params->value());
+  if (!nid) return Fail(nid.error());
+  if (std::find(allowed.begin(), allowed.end(), *nid) == allowed.end()) {
+    return Fail(Rv::kCurveNotSupported);
+  }
+  return *nid;
+}
+
+namespace {
+
+Bytes RawCurveSpki(int nid, const uint8_t public_key[32]) {
+  bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new_raw_public_key(nid, nullptr, public_key, 32));
+  return pkey ? Spki(pkey.get()) : Bytes();
+}
+
+// RawCurvePublicParts returns CKA_EC_PARAMS (the OID) and CKA_EC_POINT (DER)
+// of a 32-byte public key on |nid|.
+Template RawCurvePublicParts(int nid, const uint8_t public_key[32]) {
+  return Template{Attribute(CKA_EC_PARAMS, ByteView(CurveOid(nid))),
+                  Attribute(CKA_EC_POINT, ByteView(DerOctetString(ByteView(public_key, 32))))};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<RawCurveKey>> ParseRawCurveKey(const Object& o, CK_KEY_TYPE key_type,
+                                                      int nid,
+                                                      void (*expand)(const uint8_t value[32],
+                                                                     RawCurveKey& key)) {
+  if (o.key_type() != key_type) return Fail(Rv::kKeyTypeInconsistent);
+  CRYPTOKI_TRY(CurveParam(o.Find(CKA_EC_PARAMS), {nid}));
+  auto key = std::make_shared<RawCurveKey>();
+  if (o.object_class() == CKO_PRIVATE_KEY) {
+    const Attribute* value = o.Find(CKA_VALUE);
+    if (value == nullptr) return Fail(Rv::kTemplateIncomplete);
+    if (value->value().size() != 32) return Fail(Rv::kAttributeValueInvalid);
+    expand(value->value().data(), *key);
+  } else if (o.object_class() == CKO_PUBLIC_KEY) {
+    const Attribute* point = o.Find(CKA_EC_POINT);
+    if (point == nullptr) return Fail(Rv::kTemplateIncomplete);
+    auto octets = PointOctets(point->value(), [](ByteView b) { return b.size() == 32; });
+    if (!octets) return Fail(octets.error());
+    memcpy(key->public_key, octets->data(), 32);
+  } else {
+    return Fail(Rv::kKeyTypeInconsistent);
+  }
+  return key;
+}
+
+Result<ImportedKey> ImportRawCurveKey(const Object& o, CK_KEY_TYPE key_type, int nid,
+                                      void (*expand)(const uint8_t value[32], RawCurveKey& key)) {
+  auto key = ParseRawCurveKey(o, key_type, nid, expand);
+  if (!key) return Fail(key.error());
+  ImportedKey out;
+  out.public_parts = RawCurvePublicParts(nid, (*key)->public_key);
+  out.spki = RawCurveSpki(nid, (*key)->public_key);
+  if (o.object_class() == CKO_PUBLIC_KEY) out.computed.Add(*out.public_parts.Find(CKA_EC_POINT));
+  out.cache = std::move(*key);
+  return out;
+}
+
+Result<std::pair<ObjectHandle, ObjectHandle>> StoreRawCurveKeyPair(
+    Session& s, CK_MECHANISM_TYPE mechanism, const Template& public_tmpl,
+    const Template& private_tmpl, CK_KEY_TYPE key_type, int nid, const uint8_t public_key[32],
+    SecretBytes value) {
+  const Attribute spki(CKA_PUBLIC_KEY_INFO, ByteView(RawCurveSpki(nid, public_key)));
+  Template pub_gen = RawCurvePublicParts(nid, public_key);
+  pub_gen.Add(spki);
+  Template priv_gen{*pub_gen.Find(CKA_EC_PARAMS), Attribute(CKA_VALUE, std::move(value)), spki};
+  return StoreKeyPair(s, mechanism, WithClassAndType(public_tmpl, CKO_PUBLIC_KEY, key_type),
+                      WithClassAndType(private_tmpl, CKO_PRIVATE_KEY, key_type), std::move(pub_gen),
+                      std::move(priv_gen), ByteView(public_key, 32));
+}
+
+// --- Key objects made by C_CreateObject -----------------------------------
+
+Rv KeyErrorAtUse(Rv parse_error) {
+  switch (parse_error) {
+    case Rv::kTemplateIncomplete:
+    case Rv::kAttributeValueInvalid:
+    case Rv::kDomainParamsInvalid:
+      return Rv::kFunctionFailed;
+    default:
+      return parse_error;
+  }
+}
+
+Result<Template> SpkiPublicParts(CK_KEY_TYPE key_type, ByteView spki) {
+  CBS cbs, seq, alg, oid;
+  CBS_init(&cbs, spki.data(), spki.size());
+  if (!CBS_get_asn1(&cbs, &seq, CBS_ASN1_SEQUENCE) || CBS_len(&cbs) != 0 ||
+      !CBS_get_asn1(&seq, &alg, CBS_ASN1_SEQUENCE) || !CBS_get_asn1(&alg, &oid, CBS_ASN1_OBJECT)) {
+    return Fail(Rv::kAttributeValueInvalid);
+  }
+  CK_KEY_TYPE algorithm;
+  switch (OBJ_cbs2nid(&oid)) {
+    case NID_rsaEncryption:
+      algorithm = CKK_RSA;
+      break;
+    case NID_X9_62_id_ecPublicKey:
+      algorithm = CKK_EC;
+      break;
+    case NID_ED25519:
+      algorithm = CKK_EC_EDWARDS;
+      break;
+    case NID_X25519:
+      algorithm = CKK_EC_MONTGOMERY;
+      break;
+    case NID_dhKeyAgreement:
+      algorithm = CKK_DH;
+      break;
+    default:
+      return Fail(Rv::kTemplateInconsistent);
+  }
+  if (algorithm != key_type) return Fail(Rv::kTemplateInconsistent);
+  if (key_type == CKK_DH) return DhSpkiParts(spki);
+  if (key_type == CKK_EC) {
+    // The curve, as CKA_EC_PARAMS would name it: one the token lacks is
+    // kCurveNotSupported rather than a parse failure.
+    CBS params;
+    if (!CBS_get_any_asn1_element(&alg, &params, nullptr, nullptr)) {
+      return Fail(Rv::kAttributeValueInvalid);
+    }
+    const Attribute curve(CKA_EC_PARAMS, ByteView(CBS_data(&params), CBS_len(&params)));
+    auto nid =
+        CurveParam(&curve, {NID_secp224r1, NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1});
+    if (!nid) return Fail(nid.error());
+  }
+  CBS_init(&cbs, spki.data(), spki.size());
+  bssl::UniquePtr<EVP_PKEY> pkey(EVP_parse_public_key(&cbs));
+  if (!pkey || CBS_len(&cbs) != 0) return Fail(Rv::kAttributeValueInvalid);
+  switch (key_type) {
+    case CKK_RSA: {
+      const RSA* rsa = EVP_PKEY_get0_RSA(pkey.get());
+      return Template{Attribute(CKA_MODULUS, ByteView(BnBytes(RSA_get0_n(rsa)))),
+                      Attribute(CKA_PUBLIC_EXPONENT, ByteView(BnBytes(RSA_get0_e(rsa))))};
+    }
+    case CKK_EC:
+      return EcPublicParts(EVP_PKEY_get0_EC_KEY(pkey.get()));
+    default: {
+      uint8_t pub[32];
+      size_t len = sizeof pub;
+      if (!EVP_PKEY_get_raw_public_key(pkey.get(), pub, &len) || len != sizeof pub) {
+        return Fail(Rv::kAttributeValueInvalid);
+      }
+      return RawCurvePublicParts(EVP_PKEY_id(pkey.get()), pub);
+    }
+  }
+}
+
+Result<KeyImport> ImportKey(CK_OBJECT_CLASS cls, CK_KEY_TYPE key_type,
+                            const std::vector<Attribute>& attrs) {
+  Result<ImportedKey> (*import)(const Object&) = nullptr;
+  switch (key_type) {
+    case CKK_RSA:
+      import = ImportRsaKey;
+      break;
+    case CKK_EC:
+      import = ImportEcKey;
+      break;
+    case CKK_EC_EDWARDS:
+      import = ImportEd25519Key;
+      break;
+    case CKK_EC_MONTGOMERY:
+      import = ImportX25519Key;
+      break;
+    case CKK_DH:
+      import = ImportDhKey;
+      break;
+    default:
+      return KeyImport{};
+  }
+  KeyImport out;
+  std::vector<Attribute> full = attrs;
+  const auto given = std::find_if(attrs.begin(), attrs.end(), [](const Attribute& a) {
+    return a.type() == CKA_PUBLIC_KEY_INFO && !a.value().empty();
+  });
+  Template claimed;
+  if (given != attrs.end()) {
+    auto parts = SpkiPublicParts(key_type, given->value());
+    if (!parts) return Fail(parts.error());
+    claimed = std::move(*parts);
+    if (cls == CKO_PUBLIC_KEY) {
+      // A public key given by its SubjectPublicKeyInfo: the parts it lacks
+      // come from there.
+      for (const Attribute& part : claimed) {
+        const bool present = std::any_of(
+            full.begin(), full.end(), [&](const Attribute& a) { return a.type() == part.type(); });
+        if (present) continue;
+        full.push_back(part);
+        out.computed.Add(part);
+      }
+    }
+  }
+  auto key = import(Object(0, std::move(full), 0));
+  if (!key) return Fail(key.error());
+  for (const Attribute& part : claimed) {
+    const Attribute* mine = key->public_parts.Find(part.type());
+    if (mine == nullptr || !(*mine == part)) {
+      return Fail(cls == CKO_PUBLIC_KEY ? Rv::kTemplateInconsistent : Rv::kAttributeValueInvalid);
+    }
+  }
+  for (const Attribute& a : key->computed) out.computed.Add(a);
+  out.computed.Add(Attribute(CKA_PUBLIC_KEY_INFO, ByteView(key->spki)));
+  out.cache = std::move(key->cache);
+  return out;
+}
+
+namespace {
+// C_CreateObject checks key objects through the mechanism layer.
+[[maybe_unused]] const bool kImporterInstalled = [] {
+  SetKeyImporter(&ImportKey);
+  return true;
+}();
+}  // namespace
 
 }  // namespace cryptoki::mech

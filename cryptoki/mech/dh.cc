@@ -1,6 +1,7 @@
 // dh.cc: the DH family (PKCS #3): key pairs on caller-given parameters or,
 // when the public template names none, the RFC 7919 group ffdhe2048
-// (CKM_DH_PKCS_KEY_PAIR_GEN), and derivation (CKM_DH_PKCS_DERIVE, the peer's
+// (CKM_DH_PKCS_KEY_PAIR_GEN; the private template's CKA_VALUE_BITS sets the
+// private value's length), and derivation (CKM_DH_PKCS_DERIVE, the peer's
 // public value as the parameter).
 #include <openssl/bn.h>
 #include <openssl/bytestring.h>
@@ -16,13 +17,16 @@ namespace {
 
 constexpr size_t kMinBits = 1024;
 constexpr size_t kMaxBits = 8192;
+// The shortest private value CKA_VALUE_BITS may ask for.
+constexpr size_t kMinValueBits = 160;
+
+const uint8_t kDhKeyAgreement[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x03, 0x01};
 
 // DhSpki returns the SubjectPublicKeyInfo of a PKCS #3 key
 // (dhKeyAgreement, parameters SEQUENCE { p, g }), as OpenSSL writes it.
 Bytes DhSpki(const BIGNUM* p, const BIGNUM* g, const BIGNUM* y) {
-  static const uint8_t kDhKeyAgreement[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x03, 0x01};
   bssl::ScopedCBB cbb;
-  CBB spki, alg, oid, params, bits, key;
+  CBB spki, alg, oid, params, bits;
   uint8_t* der = nullptr;
   size_t len = 0;
   if (!CBB_init(cbb.get(), 0) || !CBB_add_asn1(cbb.get(), &spki, CBS_ASN1_SEQUENCE) ||
@@ -30,8 +34,7 @@ Bytes DhSpki(const BIGNUM* p, const BIGNUM* g, const BIGNUM* y) {
       !CBB_add_bytes(&oid, kDhKeyAgreement, sizeof kDhKeyAgreement) ||
       !CBB_add_asn1(&alg, &params, CBS_ASN1_SEQUENCE) || !BN_marshal_asn1(&params, p) ||
       !BN_marshal_asn1(&params, g) || !CBB_add_asn1(&spki, &bits, CBS_ASN1_BITSTRING) ||
-      !CBB_add_u8(&bits, 0) || !CBB_add_asn1(&bits, &key, CBS_ASN1_INTEGER) ||
-      !BN_marshal_asn1(&bits, y) || !CBB_finish(cbb.get(), &der, &len)) {
+      !CBB_add_u8(&bits, 0) || !BN_marshal_asn1(&bits, y) || !CBB_finish(cbb.get(), &der, &len)) {
     return {};
   }
   Bytes out(der, der + len);
@@ -39,19 +42,88 @@ Bytes DhSpki(const BIGNUM* p, const BIGNUM* g, const BIGNUM* y) {
   return out;
 }
 
+// NewDh returns a DH on |prime| and |base|: kDomainParamsInvalid unless p is
+// odd, at most 16384 bits, and 1 < g < p. CheckSize checks the bits we use.
 Result<bssl::UniquePtr<DH>> NewDh(ByteView prime, ByteView base) {
   bssl::UniquePtr<DH> dh(DH_new());
   bssl::UniquePtr<BIGNUM> p = NewBn(prime), g = NewBn(base);
   if (!dh || !p || !g) return Fail(Rv::kHostMemory);
-  const size_t bits = BN_num_bits(p.get());
-  if (bits < kMinBits || bits > kMaxBits) return Fail(Rv::kKeySizeRange);
-  if (!BN_is_odd(p.get()) || BN_cmp_word(g.get(), 1) <= 0 || BN_cmp(g.get(), p.get()) >= 0) {
+  if (!BN_is_odd(p.get()) || BN_num_bits(p.get()) > 2 * kMaxBits || BN_cmp_word(g.get(), 1) <= 0 ||
+      BN_cmp(g.get(), p.get()) >= 0) {
     return Fail(Rv::kDomainParamsInvalid);
   }
   if (!DH_set0_pqg(dh.get(), p.get(), nullptr, g.get())) return Fail(Rv::kHostMemory);
   p.release();
   g.release();
   return dh;
+}
+
+// CheckSize refuses a prime outside kMinBits..kMaxBits: kKeySizeRange.
+Result<> CheckSize(const DH* dh) {
+  const size_t bits = BN_num_bits(DH_get0_p(dh));
+  if (bits < kMinBits || bits > kMaxBits) return Fail(Rv::kKeySizeRange);
+  return {};
+}
+
+// DhKey is a DH key object parsed once: its group and public value, and
+// for a private key the private value.
+struct DhKey : KeyCache {
+  bssl::UniquePtr<DH> dh;
+};
+
+// ParseDh parses a DH key object with the codes of ImportedKey (asym.h).
+Result<std::shared_ptr<DhKey>> ParseDh(const Object& o) {
+  if (o.key_type() != CKK_DH) return Fail(Rv::kKeyTypeInconsistent);
+  const Attribute* prime = o.Find(CKA_PRIME);
+  const Attribute* base = o.Find(CKA_BASE);
+  const Attribute* value = o.Find(CKA_VALUE);
+  if (prime == nullptr || base == nullptr || value == nullptr) {
+    return Fail(Rv::kTemplateIncomplete);
+  }
+  auto dh = NewDh(prime->value(), base->value());
+  if (!dh) return Fail(dh.error());
+  bssl::UniquePtr<BIGNUM> v = NewBn(value->value());
+  if (!v) return Fail(Rv::kHostMemory);
+  if (o.object_class() == CKO_PUBLIC_KEY) {
+    int flags = 0;
+    if (!DH_check_pub_key(dh->get(), v.get(), &flags) || flags != 0 ||
+        !DH_set0_key(dh->get(), v.get(), nullptr)) {
+      return Fail(Rv::kAttributeValueInvalid);
+    }
+    v.release();
+  } else if (o.object_class() == CKO_PRIVATE_KEY) {
+    // 0 < x < p; DH_generate_key then computes y = g^x mod p.
+    if (BN_is_zero(v.get()) || BN_cmp(v.get(), DH_get0_p(dh->get())) >= 0 ||
+        !DH_set0_key(dh->get(), nullptr, v.get())) {
+      return Fail(Rv::kAttributeValueInvalid);
+    }
+    v.release();
+    if (!DH_generate_key(dh->get())) return Fail(Rv::kAttributeValueInvalid);
+  } else {
+    return Fail(Rv::kKeyTypeInconsistent);
+  }
+  auto key = std::make_shared<DhKey>();
+  key->dh = std::move(*dh);
+  return key;
+}
+
+Result<std::shared_ptr<const DhKey>> GetDhKey(const Object& o) {
+  auto k = CachedKey<DhKey>(o, [&] { return ParseDh(o); });
+  if (!k) return Fail(KeyErrorAtUse(k.error()));
+  return k;
+}
+
+// SetValueBits applies a private template's CKA_VALUE_BITS (the private
+// value's length) to |dh|: kAttributeValueInvalid under kMinValueBits,
+// kTemplateInconsistent unless shorter than the prime.
+Result<> SetValueBits(const Template& private_tmpl, DH* dh) {
+  const Attribute* a = private_tmpl.Find(CKA_VALUE_BITS);
+  if (a == nullptr) return {};
+  auto bits = a->AsUlong();
+  if (!bits || *bits < kMinValueBits) return Fail(Rv::kAttributeValueInvalid);
+  if (*bits >= BN_num_bits(DH_get0_p(dh))) return Fail(Rv::kTemplateInconsistent);
+  DH_set_length(dh, *bits);
+  return {};
 }
 
 Result<std::pair<ObjectHandle, ObjectHandle>> GenerateDhKeyPair(Session& s, const Mechanism& m,
@@ -73,6 +145,8 @@ Result<std::pair<ObjectHandle, ObjectHandle>> GenerateDhKeyPair(Session& s, cons
   }
   auto dh = NewDh(p_bytes, g_bytes);
   if (!dh) return Fail(dh.error());
+  CRYPTOKI_TRY(CheckSize(dh->get()));
+  CRYPTOKI_TRY(SetValueBits(private_tmpl, dh->get()));
   if (!DH_generate_key(dh->get())) return Fail(Rv::kFunctionFailed);
   const Bytes y = BnBytes(DH_get0_pub_key(dh->get()));
   const Bytes spki = DhSpki(DH_get0_p(dh->get()), DH_get0_g(dh->get()), DH_get0_pub_key(dh->get()));
@@ -91,20 +165,18 @@ Result<ObjectHandle> DeriveDh(Session& s, const Mechanism& m, std::shared_ptr<co
                               const Template& tmpl) {
   const auto* peer_bytes = std::get_if<RawParams>(&m.params);
   if (peer_bytes == nullptr || peer_bytes->bytes.empty()) return Fail(Rv::kMechanismParamInvalid);
-  auto dh = NewDh(AttrValue(*base, CKA_PRIME), AttrValue(*base, CKA_BASE));
-  if (!dh) return Fail(dh.error());
-  bssl::UniquePtr<BIGNUM> x = NewBn(AttrValue(*base, CKA_VALUE));
-  if (!x || BN_is_zero(x.get()) || !DH_set0_key(dh->get(), nullptr, x.get())) {
-    return Fail(Rv::kFunctionFailed);
-  }
-  x.release();
+  auto key = GetDhKey(*base);
+  if (!key) return Fail(key.error());
+  DH* dh = (*key)->dh.get();
+  CRYPTOKI_TRY(CheckSize(dh));
+  if (DH_get0_priv_key(dh) == nullptr) return Fail(Rv::kKeyTypeInconsistent);
   bssl::UniquePtr<BIGNUM> peer = NewBn(peer_bytes->bytes);
   int flags = 0;
-  if (!peer || !DH_check_pub_key(dh->get(), peer.get(), &flags) || flags != 0) {
+  if (!peer || !DH_check_pub_key(dh, peer.get(), &flags) || flags != 0) {
     return Fail(Rv::kMechanismParamInvalid);
   }
-  SecretBytes z(DH_size(dh->get()));
-  if (DH_compute_key_padded(z.data(), peer.get(), dh->get()) != static_cast<int>(z.size())) {
+  SecretBytes z(DH_size(dh));
+  if (DH_compute_key_padded(z.data(), peer.get(), dh) != static_cast<int>(z.size())) {
     return Fail(Rv::kMechanismParamInvalid);
   }
   return MakeDerivedSecret(s, m.type, *base, tmpl, z);
@@ -146,6 +218,49 @@ Result<> DhSelfTest() {
     return Fail(Rv::kGeneralError);
   }
   return {};
+}
+
+Result<ImportedKey> ImportDhKey(const Object& o) {
+  auto key = ParseDh(o);
+  if (!key) return Fail(key.error());
+  const DH* dh = (*key)->dh.get();
+  ImportedKey out;
+  out.public_parts = Template{Attribute(CKA_PRIME, ByteView(BnBytes(DH_get0_p(dh)))),
+                              Attribute(CKA_BASE, ByteView(BnBytes(DH_get0_g(dh)))),
+                              Attribute(CKA_VALUE, ByteView(BnBytes(DH_get0_pub_key(dh))))};
+  out.spki = DhSpki(DH_get0_p(dh), DH_get0_g(dh), DH_get0_pub_key(dh));
+  out.cache = std::move(*key);
+  return out;
+}
+
+Result<Template> DhSpkiParts(ByteView spki) {
+  CBS cbs, seq, alg, oid, params, bits;
+  CBS_init(&cbs, spki.data(), spki.size());
+  uint8_t unused_bits = 1;
+  bssl::UniquePtr<BIGNUM> p(BN_new()), g(BN_new()), y(BN_new());
+  if (!p || !g || !y) return Fail(Rv::kHostMemory);
+  // SEQUENCE { SEQUENCE { dhKeyAgreement, SEQUENCE { p, g [, l] } },
+  //            BIT STRING { INTEGER y } }
+  if (!CBS_get_asn1(&cbs, &seq, CBS_ASN1_SEQUENCE) || CBS_len(&cbs) != 0 ||
+      !CBS_get_asn1(&seq, &alg, CBS_ASN1_SEQUENCE) || !CBS_get_asn1(&alg, &oid, CBS_ASN1_OBJECT) ||
+      !CBS_mem_equal(&oid, kDhKeyAgreement, sizeof kDhKeyAgreement) ||
+      !CBS_get_asn1(&alg, &params, CBS_ASN1_SEQUENCE) || CBS_len(&alg) != 0 ||
+      !BN_parse_asn1_unsigned(&params, p.get()) || !BN_parse_asn1_unsigned(&params, g.get()) ||
+      !CBS_get_asn1(&seq, &bits, CBS_ASN1_BITSTRING) || CBS_len(&seq) != 0 ||
+      !CBS_get_u8(&bits, &unused_bits) || unused_bits != 0 ||
+      !BN_parse_asn1_unsigned(&bits, y.get()) || CBS_len(&bits) != 0) {
+    return Fail(Rv::kAttributeValueInvalid);
+  }
+  // The optional privateValueLength says nothing of the public key.
+  if (CBS_len(&params) != 0) {
+    uint64_t length;
+    if (!CBS_get_asn1_uint64(&params, &length) || CBS_len(&params) != 0) {
+      return Fail(Rv::kAttributeValueInvalid);
+    }
+  }
+  return Template{Attribute(CKA_PRIME, ByteView(BnBytes(p.get()))),
+                  Attribute(CKA_BASE, ByteView(BnBytes(g.get()))),
+                  Attribute(CKA_VALUE, ByteView(BnBytes(y.get())))};
 }
 
 std::span<const MechanismEntry> DhMechanisms() { return kEntries; }

@@ -13,6 +13,7 @@
 #include <openssl/nid.h>
 #include <openssl/obj.h>
 
+#include <initializer_list>
 #include <string_view>
 
 #include "cryptoki/mech/asym.h"
@@ -102,26 +103,34 @@ Result<bssl::UniquePtr<EC_POINT>> DecodePoint(const EC_GROUP* group, ByteView va
   return point;
 }
 
+constexpr std::initializer_list<int> kWeierstrass = {NID_secp224r1, NID_X9_62_prime256v1,
+                                                     NID_secp384r1, NID_secp521r1};
+
+// ParseEc parses an EC key object with the codes of ImportedKey (asym.h).
 Result<std::shared_ptr<EcKey>> ParseEc(const Object& o) {
   if (o.key_type() != CKK_EC) return Fail(Rv::kKeyTypeInconsistent);
-  auto nid = CurveOf(AttrValue(o, CKA_EC_PARAMS));
+  auto nid = CurveParam(o.Find(CKA_EC_PARAMS), kWeierstrass);
   if (!nid) return Fail(nid.error());
-  if (*nid == NID_ED25519 || *nid == NID_X25519) return Fail(Rv::kCurveNotSupported);
   auto ec = NewEcKey(*nid);
   if (!ec) return Fail(ec.error());
   const EC_GROUP* group = EC_KEY_get0_group(ec->get());
   if (o.object_class() == CKO_PUBLIC_KEY) {
-    auto point = DecodePoint(group, AttrValue(o, CKA_EC_POINT));
-    if (!point) return Fail(Rv::kFunctionFailed);
-    if (!EC_KEY_set_public_key(ec->get(), point->get())) return Fail(Rv::kFunctionFailed);
+    const Attribute* value = o.Find(CKA_EC_POINT);
+    if (value == nullptr) return Fail(Rv::kTemplateIncomplete);
+    auto point = DecodePoint(group, value->value());
+    if (!point) return Fail(point.error());
+    if (!EC_KEY_set_public_key(ec->get(), point->get())) return Fail(Rv::kAttributeValueInvalid);
   } else if (o.object_class() == CKO_PRIVATE_KEY) {
-    bssl::UniquePtr<BIGNUM> d = NewBn(AttrValue(o, CKA_VALUE));
+    const Attribute* value = o.Find(CKA_VALUE);
+    if (value == nullptr) return Fail(Rv::kTemplateIncomplete);
+    bssl::UniquePtr<BIGNUM> d = NewBn(value->value());
     bssl::UniquePtr<EC_POINT> pub(EC_POINT_new(group));
-    if (!d || !pub || BN_is_zero(d.get()) || BN_cmp(d.get(), EC_GROUP_get0_order(group)) >= 0 ||
+    if (!d || !pub) return Fail(Rv::kHostMemory);
+    if (BN_is_zero(d.get()) || BN_cmp(d.get(), EC_GROUP_get0_order(group)) >= 0 ||
         !EC_KEY_set_private_key(ec->get(), d.get()) ||
         !EC_POINT_mul(group, pub.get(), d.get(), nullptr, nullptr, nullptr) ||
         !EC_KEY_set_public_key(ec->get(), pub.get())) {
-      return Fail(Rv::kFunctionFailed);
+      return Fail(Rv::kAttributeValueInvalid);
     }
   } else {
     return Fail(Rv::kKeyTypeInconsistent);
@@ -130,6 +139,18 @@ Result<std::shared_ptr<EcKey>> ParseEc(const Object& o) {
   key->order_bytes = OrderBytes(group);
   key->ec = std::move(*ec);
   return key;
+}
+
+// EcSpki returns the SubjectPublicKeyInfo of |ec|'s public key.
+Bytes EcSpki(const EC_KEY* ec) {
+  bssl::UniquePtr<EC_KEY> pub(EC_KEY_new());
+  bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new());
+  if (!pub || !pkey || !EC_KEY_set_group(pub.get(), EC_KEY_get0_group(ec)) ||
+      !EC_KEY_set_public_key(pub.get(), EC_KEY_get0_public_key(ec)) ||
+      !EVP_PKEY_set1_EC_KEY(pkey.get(), pub.get())) {
+    return {};
+  }
+  return Spki(pkey.get());
 }
 
 // --- ECDSA ----------------------------------------------------------------
@@ -199,18 +220,15 @@ Result<std::unique_ptr<Operation>> BeginEcdsa(OpKind kind, const Mechanism& m,
 Result<std::pair<ObjectHandle, ObjectHandle>> GenerateEcKeyPair(Session& s, const Mechanism& m,
                                                                 const Template& public_tmpl,
                                                                 const Template& private_tmpl) {
-  const Attribute* params = public_tmpl.Find(CKA_EC_PARAMS);
-  if (params == nullptr) return Fail(Rv::kTemplateIncomplete);
-  auto nid = CurveOf(params->value());
+  auto nid = CurveParam(public_tmpl.Find(CKA_EC_PARAMS), kWeierstrass);
   if (!nid) return Fail(nid.error());
-  if (*nid == NID_ED25519 || *nid == NID_X25519) return Fail(Rv::kCurveNotSupported);
   auto ec = NewEcKey(*nid);
   if (!ec) return Fail(ec.error());
   if (!EC_KEY_generate_key(ec->get())) return Fail(Rv::kFunctionFailed);
   Template priv_gen = EcPrivateKeyAttributes(ec->get());
   const Bytes point = PointBytes(EC_KEY_get0_group(ec->get()), EC_KEY_get0_public_key(ec->get()));
-  Template pub_gen{*priv_gen.Find(CKA_EC_PARAMS), *priv_gen.Find(CKA_PUBLIC_KEY_INFO),
-                   Attribute(CKA_EC_POINT, ByteView(DerOctetString(point)))};
+  Template pub_gen = EcPublicParts(ec->get());
+  pub_gen.Add(*priv_gen.Find(CKA_PUBLIC_KEY_INFO));
   return StoreKeyPair(s, m.type, WithClassAndType(public_tmpl, CKO_PUBLIC_KEY, CKK_EC),
                       WithClassAndType(private_tmpl, CKO_PRIVATE_KEY, CKK_EC), std::move(pub_gen),
                       std::move(priv_gen), point);
@@ -461,7 +479,28 @@ Result<Bytes> ParseDerOctetString(ByteView value) {
 }
 
 Result<std::shared_ptr<const EcKey>> GetEcKey(const Object& key) {
-  return CachedKey<EcKey>(key, [&] { return ParseEc(key); });
+  auto k = CachedKey<EcKey>(key, [&] { return ParseEc(key); });
+  if (!k) return Fail(KeyErrorAtUse(k.error()));
+  return k;
+}
+
+Result<ImportedKey> ImportEcKey(const Object& o) {
+  auto key = ParseEc(o);
+  if (!key) return Fail(key.error());
+  ImportedKey out;
+  out.public_parts = EcPublicParts((*key)->ec.get());
+  out.spki = EcSpki((*key)->ec.get());
+  if (o.object_class() == CKO_PUBLIC_KEY) out.computed.Add(*out.public_parts.Find(CKA_EC_POINT));
+  out.cache = std::move(*key);
+  return out;
+}
+
+Template EcPublicParts(const EC_KEY* ec) {
+  const EC_GROUP* group = EC_KEY_get0_group(ec);
+  return Template{
+      Attribute(CKA_EC_PARAMS, ByteView(CurveOid(EC_GROUP_get_curve_name(group)))),
+      Attribute(CKA_EC_POINT,
+                ByteView(DerOctetString(PointBytes(group, EC_KEY_get0_public_key(ec)))))};
 }
 
 Template EcPrivateKeyAttributes(const EC_KEY* ec) {
@@ -469,13 +508,7 @@ Template EcPrivateKeyAttributes(const EC_KEY* ec) {
   Template t;
   t.Add(Attribute(CKA_EC_PARAMS, ByteView(CurveOid(EC_GROUP_get_curve_name(group)))));
   t.Add(Attribute(CKA_VALUE, BnSecretBytes(EC_KEY_get0_private_key(ec), OrderBytes(group))));
-  bssl::UniquePtr<EC_KEY> pub(EC_KEY_new());
-  bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new());
-  if (pub && pkey && EC_KEY_set_group(pub.get(), group) &&
-      EC_KEY_set_public_key(pub.get(), EC_KEY_get0_public_key(ec)) &&
-      EVP_PKEY_set1_EC_KEY(pkey.get(), pub.get())) {
-    t.Add(Attribute(CKA_PUBLIC_KEY_INFO, ByteView(Spki(pkey.get()))));
-  }
+  t.Add(Attribute(CKA_PUBLIC_KEY_INFO, ByteView(EcSpki(ec))));
   return t;
 }
 

@@ -44,8 +44,13 @@ struct EcKey : KeyCache {
 
 // GetEcKey returns |key|'s parsed EC (Weierstrass) key: kKeyTypeInconsistent
 // for another key type, kCurveNotSupported, kFunctionFailed for key
-// material that is not a valid key.
+// material that is not a valid key (C_CreateObject refuses such material;
+// see ImportEcKey in asym.h).
 Result<std::shared_ptr<const EcKey>> GetEcKey(const Object& key);
+
+// EcPublicParts returns CKA_EC_PARAMS (the curve's OID) and CKA_EC_POINT
+// (DER OCTET STRING of the uncompressed point) of |ec|'s public key.
+Template EcPublicParts(const EC_KEY* ec);
 
 // EcPrivateKeyAttributes returns CKA_EC_PARAMS, CKA_VALUE and
 // CKA_PUBLIC_KEY_INFO of |ec| (a generated or unwrapped key).

@@ -14,39 +14,23 @@
 namespace cryptoki::mech {
 namespace {
 
-// Ed25519Key is an Edwards key object parsed once: the public key, and for
-// a private key the 64-byte expanded form BoringSSL signs with.
-struct Ed25519Key : KeyCache {
-  uint8_t public_key[32];
-  SecretBytes private_key;  // 64 bytes, or empty for a public key
-};
-
-Result<std::shared_ptr<Ed25519Key>> ParseEd25519(const Object& o) {
-  if (o.key_type() != CKK_EC_EDWARDS) return Fail(Rv::kKeyTypeInconsistent);
-  auto nid = CurveOf(AttrValue(o, CKA_EC_PARAMS));
-  if (!nid) return Fail(nid.error());
-  if (*nid != NID_ED25519) return Fail(Rv::kCurveNotSupported);
-  auto key = std::make_shared<Ed25519Key>();
-  if (o.object_class() == CKO_PRIVATE_KEY) {
-    ByteView seed = AttrValue(o, CKA_VALUE);
-    if (seed.size() != 32) return Fail(Rv::kFunctionFailed);
-    key->private_key.resize(64);
-    ED25519_keypair_from_seed(key->public_key, key->private_key.data(), seed.data());
-  } else {
-    auto point = PointOctets(AttrValue(o, CKA_EC_POINT), [](ByteView b) { return b.size() == 32; });
-    if (!point) return Fail(Rv::kFunctionFailed);
-    memcpy(key->public_key, point->data(), 32);
-  }
-  return key;
+// ExpandEd25519 makes the public key and the 64-byte expanded form
+// BoringSSL signs with from a 32-byte seed.
+void ExpandEd25519(const uint8_t seed[32], RawCurveKey& key) {
+  key.private_key.resize(64);
+  ED25519_keypair_from_seed(key.public_key, key.private_key.data(), seed);
 }
 
-Result<std::shared_ptr<const Ed25519Key>> GetEd25519Key(const Object& o) {
-  return CachedKey<Ed25519Key>(o, [&] { return ParseEd25519(o); });
+Result<std::shared_ptr<const RawCurveKey>> GetEd25519Key(const Object& o) {
+  auto k = CachedKey<RawCurveKey>(
+      o, [&] { return ParseRawCurveKey(o, CKK_EC_EDWARDS, NID_ED25519, ExpandEd25519); });
+  if (!k) return Fail(KeyErrorAtUse(k.error()));
+  return k;
 }
 
 class EddsaOp : public SignVerifyOp {
  public:
-  explicit EddsaOp(std::shared_ptr<const Ed25519Key> key)
+  explicit EddsaOp(std::shared_ptr<const RawCurveKey> key)
       : SignVerifyOp(nullptr, 64), ed_(std::move(key)) {}
 
  protected:
@@ -64,7 +48,7 @@ class EddsaOp : public SignVerifyOp {
   }
 
  private:
-  std::shared_ptr<const Ed25519Key> ed_;
+  std::shared_ptr<const RawCurveKey> ed_;
 };
 
 Result<std::unique_ptr<Operation>> BeginEddsa(OpKind kind, const Mechanism& m,
@@ -85,27 +69,13 @@ Result<std::unique_ptr<Operation>> BeginEddsa(OpKind kind, const Mechanism& m,
 Result<std::pair<ObjectHandle, ObjectHandle>> GenerateEd25519KeyPair(Session& s, const Mechanism& m,
                                                                      const Template& public_tmpl,
                                                                      const Template& private_tmpl) {
-  const Attribute* params = public_tmpl.Find(CKA_EC_PARAMS);
-  if (params == nullptr) return Fail(Rv::kTemplateIncomplete);
-  auto nid = CurveOf(params->value());
-  if (!nid) return Fail(nid.error());
-  if (*nid != NID_ED25519) return Fail(Rv::kCurveNotSupported);
+  CRYPTOKI_TRY(CurveParam(public_tmpl.Find(CKA_EC_PARAMS), {NID_ED25519}));
   SecretBytes seed(32);
-  uint8_t pub[32];
-  SecretBytes expanded(64);
   RAND_bytes(seed.data(), seed.size());
-  ED25519_keypair_from_seed(pub, expanded.data(), seed.data());
-  bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pub, 32));
-  const Bytes spki = pkey ? Spki(pkey.get()) : Bytes();
-  const Bytes oid = CurveOid(NID_ED25519);
-  Template pub_gen{Attribute(CKA_EC_PARAMS, ByteView(oid)),
-                   Attribute(CKA_EC_POINT, ByteView(DerOctetString(ByteView(pub, 32)))),
-                   Attribute(CKA_PUBLIC_KEY_INFO, ByteView(spki))};
-  Template priv_gen{Attribute(CKA_EC_PARAMS, ByteView(oid)), Attribute(CKA_VALUE, seed),
-                    Attribute(CKA_PUBLIC_KEY_INFO, ByteView(spki))};
-  return StoreKeyPair(s, m.type, WithClassAndType(public_tmpl, CKO_PUBLIC_KEY, CKK_EC_EDWARDS),
-                      WithClassAndType(private_tmpl, CKO_PRIVATE_KEY, CKK_EC_EDWARDS),
-                      std::move(pub_gen), std::move(priv_gen), ByteView(pub, 32));
+  RawCurveKey key;
+  ExpandEd25519(seed.data(), key);
+  return StoreRawCurveKeyPair(s, m.type, public_tmpl, private_tmpl, CKK_EC_EDWARDS, NID_ED25519,
+                              key.public_key, std::move(seed));
 }
 
 constexpr CK_KEY_TYPE kEdwards[] = {CKK_EC_EDWARDS};
@@ -146,6 +116,10 @@ Result<> EddsaSelfTest() {
   OPENSSL_cleanse(priv, sizeof priv);
   if (!ok) return Fail(Rv::kGeneralError);
   return {};
+}
+
+Result<ImportedKey> ImportEd25519Key(const Object& o) {
+  return ImportRawCurveKey(o, CKK_EC_EDWARDS, NID_ED25519, ExpandEd25519);
 }
 
 std::span<const MechanismEntry> EddsaMechanisms() { return kEntries; }

@@ -31,84 +31,100 @@ bssl::UniquePtr<BIGNUM> Optional(const Object& o, AttributeType type) {
   return NewBn(v);
 }
 
+// ExponentsAgree says whether (2^d)^e = 2 mod n: whether d undoes e.
+bool ExponentsAgree(const BIGNUM* n, const BIGNUM* e, const BIGNUM* d) {
+  bssl::UniquePtr<BN_CTX> ctx(BN_CTX_new());
+  bssl::UniquePtr<BIGNUM> m(BN_new()), c(BN_new()), back(BN_new());
+  return ctx && m && c && back && BN_set_word(m.get(), 2) &&
+         BN_mod_exp(c.get(), m.get(), d, n, ctx.get()) &&
+         BN_mod_exp(back.get(), c.get(), e, n, ctx.get()) && BN_cmp(back.get(), m.get()) == 0;
+}
+
 // GuessExponent finds the public exponent of a private key given only n and
 // d among the usual ones (BoringSSL needs it for blinding and fault checks).
 bssl::UniquePtr<BIGNUM> GuessExponent(const BIGNUM* n, const BIGNUM* d) {
-  bssl::UniquePtr<BN_CTX> ctx(BN_CTX_new());
-  bssl::UniquePtr<BIGNUM> m(BN_new()), c(BN_new()), back(BN_new()), e(BN_new());
-  if (!ctx || !m || !c || !back || !e || !BN_set_word(m.get(), 2) ||
-      !BN_mod_exp(c.get(), m.get(), d, n, ctx.get())) {
-    return nullptr;
-  }
   for (BN_ULONG candidate : {65537, 3, 5, 17, 257}) {
-    if (!BN_set_word(e.get(), candidate) ||
-        !BN_mod_exp(back.get(), c.get(), e.get(), n, ctx.get())) {
-      return nullptr;
-    }
-    if (BN_cmp(back.get(), m.get()) == 0) return e;
+    bssl::UniquePtr<BIGNUM> e(BN_new());
+    if (!e || !BN_set_word(e.get(), candidate)) return nullptr;
+    if (ExponentsAgree(n, e.get(), d)) return e;
   }
   return nullptr;
 }
 
+// SetCrt gives |rsa| (n, e, d set) its primes |p| and |q| and the CRT values,
+// computing those not given: kAttributeValueInvalid if they cannot be.
+Result<> SetCrt(RSA* rsa, bssl::UniquePtr<BIGNUM> p, bssl::UniquePtr<BIGNUM> q,
+                bssl::UniquePtr<BIGNUM> dp, bssl::UniquePtr<BIGNUM> dq,
+                bssl::UniquePtr<BIGNUM> qinv) {
+  bssl::UniquePtr<BN_CTX> ctx(BN_CTX_new());
+  bssl::UniquePtr<BIGNUM> p1(BN_dup(p.get())), q1(BN_dup(q.get()));
+  if (!ctx || !p1 || !q1) return Fail(Rv::kHostMemory);
+  if (BN_is_zero(p.get()) || BN_is_zero(q.get()) || !BN_sub_word(p1.get(), 1) ||
+      !BN_sub_word(q1.get(), 1)) {
+    return Fail(Rv::kAttributeValueInvalid);
+  }
+  const BIGNUM* d = RSA_get0_d(rsa);
+  if (!dp) {
+    dp.reset(BN_new());
+    if (!dp || !BN_mod(dp.get(), d, p1.get(), ctx.get())) return Fail(Rv::kAttributeValueInvalid);
+  }
+  if (!dq) {
+    dq.reset(BN_new());
+    if (!dq || !BN_mod(dq.get(), d, q1.get(), ctx.get())) return Fail(Rv::kAttributeValueInvalid);
+  }
+  if (!qinv) {
+    qinv.reset(BN_mod_inverse(nullptr, q.get(), p.get(), ctx.get()));
+    if (!qinv) return Fail(Rv::kAttributeValueInvalid);
+  }
+  if (!RSA_set0_factors(rsa, p.get(), q.get())) return Fail(Rv::kAttributeValueInvalid);
+  p.release();
+  q.release();
+  if (!RSA_set0_crt_params(rsa, dp.get(), dq.get(), qinv.get())) {
+    return Fail(Rv::kAttributeValueInvalid);
+  }
+  dp.release();
+  dq.release();
+  qinv.release();
+  return {};
+}
+
+// ParseRsa parses an RSA key object with the codes of ImportedKey (asym.h);
+// GetRsaKey checks the modulus size.
 Result<std::shared_ptr<RsaKey>> ParseRsa(const Object& o) {
   if (o.key_type() != CKK_RSA) return Fail(Rv::kKeyTypeInconsistent);
+  const bool is_private = o.object_class() == CKO_PRIVATE_KEY;
+  if (!is_private && o.object_class() != CKO_PUBLIC_KEY) return Fail(Rv::kKeyTypeInconsistent);
   bssl::UniquePtr<BIGNUM> n = Optional(o, CKA_MODULUS);
   bssl::UniquePtr<BIGNUM> e = Optional(o, CKA_PUBLIC_EXPONENT);
-  if (!n) return Fail(Rv::kFunctionFailed);
-  const size_t bits = BN_num_bits(n.get());
-  if (bits < kMinBits || bits > kMaxBits) return Fail(Rv::kKeySizeRange);
+  bssl::UniquePtr<BIGNUM> d = is_private ? Optional(o, CKA_PRIVATE_EXPONENT) : nullptr;
+  if (!n || (is_private ? !d : !e)) return Fail(Rv::kTemplateIncomplete);
+  // An RSA modulus is odd; beyond kMaxBits BoringSSL does not compute (and
+  // that bounds the work below).
+  if (!BN_is_odd(n.get()) || BN_num_bits(n.get()) > kMaxBits) {
+    return Fail(Rv::kAttributeValueInvalid);
+  }
+  if (!e) e = GuessExponent(n.get(), d.get());
+  if (!e) return Fail(Rv::kTemplateIncomplete);  // too little to know the key
   bssl::UniquePtr<RSA> rsa(RSA_new());
   if (!rsa) return Fail(Rv::kHostMemory);
-  if (o.object_class() == CKO_PUBLIC_KEY) {
-    if (!e || !RSA_set0_key(rsa.get(), n.get(), e.get(), nullptr)) {
-      return Fail(Rv::kFunctionFailed);
-    }
-    n.release();
-    e.release();
-  } else if (o.object_class() == CKO_PRIVATE_KEY) {
-    bssl::UniquePtr<BIGNUM> d = Optional(o, CKA_PRIVATE_EXPONENT);
+  if (!RSA_set0_key(rsa.get(), n.get(), e.get(), d.get())) return Fail(Rv::kHostMemory);
+  n.release();
+  e.release();
+  d.release();
+  if (is_private) {
     bssl::UniquePtr<BIGNUM> p = Optional(o, CKA_PRIME_1), q = Optional(o, CKA_PRIME_2);
-    bssl::UniquePtr<BIGNUM> dp = Optional(o, CKA_EXPONENT_1), dq = Optional(o, CKA_EXPONENT_2);
-    bssl::UniquePtr<BIGNUM> qinv = Optional(o, CKA_COEFFICIENT);
-    if (!d) return Fail(Rv::kFunctionFailed);
-    if (!e) e = GuessExponent(n.get(), d.get());
-    if (!e) return Fail(Rv::kFunctionFailed);
-    if (!RSA_set0_key(rsa.get(), n.get(), e.get(), d.get())) return Fail(Rv::kFunctionFailed);
-    n.release();
-    e.release();
-    d.release();
-    if (p && q) {
-      bssl::UniquePtr<BN_CTX> ctx(BN_CTX_new());
-      bssl::UniquePtr<BIGNUM> p1(BN_dup(p.get())), q1(BN_dup(q.get()));
-      if (!ctx || !p1 || !q1 || !BN_sub_word(p1.get(), 1) || !BN_sub_word(q1.get(), 1)) {
-        return Fail(Rv::kHostMemory);
-      }
-      const BIGNUM* dd = RSA_get0_d(rsa.get());
-      if (!dp) {
-        dp.reset(BN_new());
-        if (!dp || !BN_mod(dp.get(), dd, p1.get(), ctx.get())) return Fail(Rv::kFunctionFailed);
-      }
-      if (!dq) {
-        dq.reset(BN_new());
-        if (!dq || !BN_mod(dq.get(), dd, q1.get(), ctx.get())) return Fail(Rv::kFunctionFailed);
-      }
-      if (!qinv) {
-        qinv.reset(BN_mod_inverse(nullptr, q.get(), p.get(), ctx.get()));
-        if (!qinv) return Fail(Rv::kFunctionFailed);
-      }
-      if (!RSA_set0_factors(rsa.get(), p.get(), q.get())) return Fail(Rv::kFunctionFailed);
-      p.release();
-      q.release();
-      if (!RSA_set0_crt_params(rsa.get(), dp.get(), dq.get(), qinv.get())) {
-        return Fail(Rv::kFunctionFailed);
-      }
-      dp.release();
-      dq.release();
-      qinv.release();
+    if ((p == nullptr) != (q == nullptr)) return Fail(Rv::kTemplateIncomplete);
+    if (p) {
+      CRYPTOKI_TRY(SetCrt(rsa.get(), std::move(p), std::move(q), Optional(o, CKA_EXPONENT_1),
+                          Optional(o, CKA_EXPONENT_2), Optional(o, CKA_COEFFICIENT)));
     }
-    if (!RSA_check_key(rsa.get())) return Fail(Rv::kFunctionFailed);
-  } else {
-    return Fail(Rv::kKeyTypeInconsistent);
+  }
+  // Public parts, d < n, and with the primes p * q = n and d, e, the CRT
+  // values agreeing; without them, d must undo e.
+  if (!RSA_check_key(rsa.get())) return Fail(Rv::kAttributeValueInvalid);
+  if (is_private && RSA_get0_p(rsa.get()) == nullptr &&
+      !ExponentsAgree(RSA_get0_n(rsa.get()), RSA_get0_e(rsa.get()), RSA_get0_d(rsa.get()))) {
+    return Fail(Rv::kAttributeValueInvalid);
   }
   auto key = std::make_shared<RsaKey>();
   key->modulus_bytes = RSA_size(rsa.get());
@@ -725,7 +741,27 @@ Result<> RsaSelfTest() {
 }
 
 Result<std::shared_ptr<const RsaKey>> GetRsaKey(const Object& key) {
-  return CachedKey<RsaKey>(key, [&] { return ParseRsa(key); });
+  auto k = CachedKey<RsaKey>(key, [&] { return ParseRsa(key); });
+  if (!k) return Fail(KeyErrorAtUse(k.error()));
+  const size_t bits = RSA_bits((*k)->rsa.get());
+  if (bits < kMinBits || bits > kMaxBits) return Fail(Rv::kKeySizeRange);
+  return k;
+}
+
+Result<ImportedKey> ImportRsaKey(const Object& o) {
+  auto key = ParseRsa(o);
+  if (!key) return Fail(key.error());
+  const RSA* rsa = (*key)->rsa.get();
+  ImportedKey out;
+  out.public_parts = Template{Attribute(CKA_MODULUS, ByteView(BnBytes(RSA_get0_n(rsa)))),
+                              Attribute(CKA_PUBLIC_EXPONENT, ByteView(BnBytes(RSA_get0_e(rsa))))};
+  out.spki = Spki((*key)->pkey.get());
+  // A private key given without its public exponent keeps the one found.
+  if (AttrValue(o, CKA_PUBLIC_EXPONENT).empty()) {
+    out.computed.Add(*out.public_parts.Find(CKA_PUBLIC_EXPONENT));
+  }
+  out.cache = std::move(*key);
+  return out;
 }
 
 Template RsaPrivateKeyAttributes(const RSA* rsa) {

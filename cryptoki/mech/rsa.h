@@ -26,7 +26,8 @@ struct RsaKey : KeyCache {
 // GetRsaKey returns |key|'s parsed RSA key (public or private, per its
 // class), from its cache: kKeyTypeInconsistent if it is not an RSA key,
 // kKeySizeRange for a modulus outside 1024..16384 bits, kFunctionFailed for
-// inconsistent key material. A private key without the CRT attributes works
+// inconsistent key material (C_CreateObject refuses such material: see
+// ImportRsaKey in asym.h). A private key without the CRT attributes works
 // (they are computed when the primes are given; without them the private
 // exponent is used directly).
 Result<std::shared_ptr<const RsaKey>> GetRsaKey(const Object& key);

@@ -14,33 +14,28 @@
 namespace cryptoki::mech {
 namespace {
 
-Bytes X25519Spki(const uint8_t public_value[32]) {
-  bssl::UniquePtr<EVP_PKEY> pkey(
-      EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, public_value, 32));
-  return pkey ? Spki(pkey.get()) : Bytes();
+// ExpandX25519 keeps the scalar and makes the public value.
+void ExpandX25519(const uint8_t value[32], RawCurveKey& key) {
+  key.private_key.assign(value, value + 32);
+  X25519_public_from_private(key.public_key, value);
+}
+
+Result<std::shared_ptr<const RawCurveKey>> GetX25519Key(const Object& o) {
+  auto k = CachedKey<RawCurveKey>(
+      o, [&] { return ParseRawCurveKey(o, CKK_EC_MONTGOMERY, NID_X25519, ExpandX25519); });
+  if (!k) return Fail(KeyErrorAtUse(k.error()));
+  return k;
 }
 
 Result<std::pair<ObjectHandle, ObjectHandle>> GenerateX25519KeyPair(Session& s, const Mechanism& m,
                                                                     const Template& public_tmpl,
                                                                     const Template& private_tmpl) {
-  const Attribute* params = public_tmpl.Find(CKA_EC_PARAMS);
-  if (params == nullptr) return Fail(Rv::kTemplateIncomplete);
-  auto nid = CurveOf(params->value());
-  if (!nid) return Fail(nid.error());
-  if (*nid != NID_X25519) return Fail(Rv::kCurveNotSupported);
+  CRYPTOKI_TRY(CurveParam(public_tmpl.Find(CKA_EC_PARAMS), {NID_X25519}));
   uint8_t pub[32];
   SecretBytes priv(32);
   X25519_keypair(pub, priv.data());
-  const Bytes oid = CurveOid(NID_X25519);
-  const Bytes spki = X25519Spki(pub);
-  Template pub_gen{Attribute(CKA_EC_PARAMS, ByteView(oid)),
-                   Attribute(CKA_EC_POINT, ByteView(DerOctetString(ByteView(pub, 32)))),
-                   Attribute(CKA_PUBLIC_KEY_INFO, ByteView(spki))};
-  Template priv_gen{Attribute(CKA_EC_PARAMS, ByteView(oid)), Attribute(CKA_VALUE, priv),
-                    Attribute(CKA_PUBLIC_KEY_INFO, ByteView(spki))};
-  return StoreKeyPair(s, m.type, WithClassAndType(public_tmpl, CKO_PUBLIC_KEY, CKK_EC_MONTGOMERY),
-                      WithClassAndType(private_tmpl, CKO_PRIVATE_KEY, CKK_EC_MONTGOMERY),
-                      std::move(pub_gen), std::move(priv_gen), ByteView(pub, 32));
+  return StoreRawCurveKeyPair(s, m.type, public_tmpl, private_tmpl, CKK_EC_MONTGOMERY, NID_X25519,
+                              pub, std::move(priv));
 }
 
 const MechanismEntry kEntries[] = {
@@ -78,16 +73,16 @@ Result<ObjectHandle> X25519Derive(Session& s, const Mechanism& m,
                                   std::shared_ptr<const Object> base, const Template& tmpl) {
   const auto* p = std::get_if<Ecdh1DeriveParams>(&m.params);
   if (p == nullptr) return Fail(Rv::kMechanismParamInvalid);
-  auto nid = CurveOf(AttrValue(*base, CKA_EC_PARAMS));
-  if (!nid) return Fail(nid.error());
-  if (*nid != NID_X25519) return Fail(Rv::kCurveNotSupported);
-  ByteView priv = AttrValue(*base, CKA_VALUE);
-  if (priv.size() != 32) return Fail(Rv::kFunctionFailed);
+  auto key = GetX25519Key(*base);
+  if (!key) return Fail(key.error());
+  if ((*key)->private_key.size() != 32) return Fail(Rv::kKeyTypeInconsistent);
   auto peer = PointOctets(p->public_data, [](ByteView b) { return b.size() == 32; });
   if (!peer) return Fail(Rv::kMechanismParamInvalid);
   SecretBytes z(32);
   // X25519 refuses peers of small order (an all-zero shared secret).
-  if (!X25519(z.data(), priv.data(), peer->data())) return Fail(Rv::kMechanismParamInvalid);
+  if (!X25519(z.data(), (*key)->private_key.data(), peer->data())) {
+    return Fail(Rv::kMechanismParamInvalid);
+  }
   auto want = DerivedKeyLength(tmpl);
   if (!want) return Fail(want.error());
   size_t len = *want;
@@ -95,6 +90,10 @@ Result<ObjectHandle> X25519Derive(Session& s, const Mechanism& m,
   auto material = EcdhKdf(p->kdf, z, p->shared_data, len);
   if (!material) return Fail(material.error());
   return MakeDerivedSecret(s, m.type, *base, tmpl, *material, len);
+}
+
+Result<ImportedKey> ImportX25519Key(const Object& o) {
+  return ImportRawCurveKey(o, CKK_EC_MONTGOMERY, NID_X25519, ExpandX25519);
 }
 
 std::span<const MechanismEntry> X25519Mechanisms() { return kEntries; }
