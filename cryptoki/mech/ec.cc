@@ -78,9 +78,13 @@ Result<bssl::UniquePtr<EC_KEY>> NewEcKey(int nid) {
 
 size_t OrderBytes(const EC_GROUP* group) { return BN_num_bytes(EC_GROUP_get0_order(group)); }
 
+// PointBytes encodes |point| uncompressed, in one call: each call of
+// EC_POINT_point2oct, even a length query, converts the point to affine
+// coordinates (a field inversion).
 Bytes PointBytes(const EC_GROUP* group, const EC_POINT* point) {
-  Bytes out(EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, nullptr, 0, nullptr));
-  EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, out.data(), out.size(), nullptr);
+  Bytes out(1 + 2 * ((EC_GROUP_get_degree(group) + 7) / 8));
+  out.resize(EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, out.data(), out.size(),
+                                nullptr));
   return out;
 }
 
@@ -141,16 +145,35 @@ Result<std::shared_ptr<EcKey>> ParseEc(const Object& o) {
   return key;
 }
 
-// EcSpki returns the SubjectPublicKeyInfo of |ec|'s public key.
-Bytes EcSpki(const EC_KEY* ec) {
-  bssl::UniquePtr<EC_KEY> pub(EC_KEY_new());
-  bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new());
-  if (!pub || !pkey || !EC_KEY_set_group(pub.get(), EC_KEY_get0_group(ec)) ||
-      !EC_KEY_set_public_key(pub.get(), EC_KEY_get0_public_key(ec)) ||
-      !EVP_PKEY_set1_EC_KEY(pkey.get(), pub.get())) {
+// EcSpki returns the SubjectPublicKeyInfo of the public point |point|
+// (uncompressed octets) on the curve |nid|, as BoringSSL writes it (named
+// curve). Built from the octets: encoding the EC_POINT again would cost a
+// field inversion each time (about a third of a key generation).
+Bytes EcSpki(int nid, ByteView point) {
+  static constexpr uint8_t kEcPublicKey[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+  const Bytes curve = CurveOid(nid);
+  bssl::ScopedCBB cbb;
+  CBB spki, alg, bits;
+  uint8_t* der = nullptr;
+  size_t len = 0;
+  if (!CBB_init(cbb.get(), 32 + point.size()) ||
+      !CBB_add_asn1(cbb.get(), &spki, CBS_ASN1_SEQUENCE) ||
+      !CBB_add_asn1(&spki, &alg, CBS_ASN1_SEQUENCE) ||
+      !CBB_add_bytes(&alg, kEcPublicKey, sizeof kEcPublicKey) ||
+      !CBB_add_bytes(&alg, curve.data(), curve.size()) ||
+      !CBB_add_asn1(&spki, &bits, CBS_ASN1_BITSTRING) || !CBB_add_u8(&bits, 0) ||
+      !CBB_add_bytes(&bits, point.data(), point.size()) || !CBB_finish(cbb.get(), &der, &len)) {
     return {};
   }
-  return Spki(pkey.get());
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+int CurveNid(const EC_KEY* ec) { return EC_GROUP_get_curve_name(EC_KEY_get0_group(ec)); }
+
+Bytes PublicPoint(const EC_KEY* ec) {
+  return PointBytes(EC_KEY_get0_group(ec), EC_KEY_get0_public_key(ec));
 }
 
 // --- ECDSA ----------------------------------------------------------------
@@ -225,9 +248,10 @@ Result<std::pair<ObjectHandle, ObjectHandle>> GenerateEcKeyPair(Session& s, cons
   auto ec = NewEcKey(*nid);
   if (!ec) return Fail(ec.error());
   if (!EC_KEY_generate_key(ec->get())) return Fail(Rv::kFunctionFailed);
-  Template priv_gen = EcPrivateKeyAttributes(ec->get());
-  const Bytes point = PointBytes(EC_KEY_get0_group(ec->get()), EC_KEY_get0_public_key(ec->get()));
-  Template pub_gen = EcPublicParts(ec->get());
+  // The public point is encoded once, and every attribute made from that.
+  const Bytes point = PublicPoint(ec->get());
+  Template priv_gen = EcPrivateKeyAttributes(ec->get(), point);
+  Template pub_gen = EcPublicParts(ec->get(), point);
   pub_gen.Add(*priv_gen.Find(CKA_PUBLIC_KEY_INFO));
   return StoreKeyPair(s, m.type, WithClassAndType(public_tmpl, CKO_PUBLIC_KEY, CKK_EC),
                       WithClassAndType(private_tmpl, CKO_PRIVATE_KEY, CKK_EC), std::move(pub_gen),
@@ -488,28 +512,31 @@ Result<ImportedKey> ImportEcKey(const Object& o) {
   auto key = ParseEc(o);
   if (!key) return Fail(key.error());
   ImportedKey out;
-  out.public_parts = EcPublicParts((*key)->ec.get());
-  out.spki = EcSpki((*key)->ec.get());
+  const EC_KEY* ec = (*key)->ec.get();
+  const Bytes point = PublicPoint(ec);
+  out.public_parts = EcPublicParts(ec, point);
+  out.spki = EcSpki(CurveNid(ec), point);
   if (o.object_class() == CKO_PUBLIC_KEY) out.computed.Add(*out.public_parts.Find(CKA_EC_POINT));
   out.cache = std::move(*key);
   return out;
 }
 
-Template EcPublicParts(const EC_KEY* ec) {
-  const EC_GROUP* group = EC_KEY_get0_group(ec);
-  return Template{
-      Attribute(CKA_EC_PARAMS, ByteView(CurveOid(EC_GROUP_get_curve_name(group)))),
-      Attribute(CKA_EC_POINT,
-                ByteView(DerOctetString(PointBytes(group, EC_KEY_get0_public_key(ec)))))};
+Template EcPublicParts(const EC_KEY* ec, ByteView point) {
+  return Template{Attribute(CKA_EC_PARAMS, ByteView(CurveOid(CurveNid(ec)))),
+                  Attribute(CKA_EC_POINT, ByteView(DerOctetString(point)))};
 }
+Template EcPublicParts(const EC_KEY* ec) { return EcPublicParts(ec, PublicPoint(ec)); }
 
-Template EcPrivateKeyAttributes(const EC_KEY* ec) {
-  const EC_GROUP* group = EC_KEY_get0_group(ec);
+Template EcPrivateKeyAttributes(const EC_KEY* ec, ByteView point) {
   Template t;
-  t.Add(Attribute(CKA_EC_PARAMS, ByteView(CurveOid(EC_GROUP_get_curve_name(group)))));
-  t.Add(Attribute(CKA_VALUE, BnSecretBytes(EC_KEY_get0_private_key(ec), OrderBytes(group))));
-  t.Add(Attribute(CKA_PUBLIC_KEY_INFO, ByteView(EcSpki(ec))));
+  t.Add(Attribute(CKA_EC_PARAMS, ByteView(CurveOid(CurveNid(ec)))));
+  t.Add(Attribute(CKA_VALUE,
+                  BnSecretBytes(EC_KEY_get0_private_key(ec), OrderBytes(EC_KEY_get0_group(ec)))));
+  t.Add(Attribute(CKA_PUBLIC_KEY_INFO, ByteView(EcSpki(CurveNid(ec), point))));
   return t;
+}
+Template EcPrivateKeyAttributes(const EC_KEY* ec) {
+  return EcPrivateKeyAttributes(ec, PublicPoint(ec));
 }
 
 std::span<const MechanismEntry> EcMechanisms() { return kEntries; }

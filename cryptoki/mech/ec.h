@@ -50,11 +50,15 @@ Result<std::shared_ptr<const EcKey>> GetEcKey(const Object& key);
 
 // EcPublicParts returns CKA_EC_PARAMS (the curve's OID) and CKA_EC_POINT
 // (DER OCTET STRING of the uncompressed point) of |ec|'s public key.
+// The forms with |point| take the public point's uncompressed octets
+// already encoded (each encoding of an EC_POINT costs a field inversion).
 Template EcPublicParts(const EC_KEY* ec);
+Template EcPublicParts(const EC_KEY* ec, ByteView point);
 
 // EcPrivateKeyAttributes returns CKA_EC_PARAMS, CKA_VALUE and
 // CKA_PUBLIC_KEY_INFO of |ec| (a generated or unwrapped key).
 Template EcPrivateKeyAttributes(const EC_KEY* ec);
+Template EcPrivateKeyAttributes(const EC_KEY* ec, ByteView point);
 
 // EcdhKdf applies the CK_EC_KDF_TYPE |kdf| (CKD_NULL, CKD_SHA*_KDF,
 // CKD_SHA*_KDF_SP800) to the shared secret |z| with |shared_data|, making
