@@ -282,14 +282,16 @@ Prepared TokenThread::Derive(Op op) {
   auto act = std::make_shared<Action>();
   if (CK_RV rv = Bind(Call::kDerive, m, key.priv, act.get()); rv != CKR_OK)
     return Failed("derive init: " + RvName(rv));
-  Buf value(m.value_len);
-  CK_ULONG len = 0;
-  if (CK_RV rv = (*act)({}, {}, value, &len); rv != CKR_OK) return Failed("derive: " + RvName(rv));
-  value.resize(len);
+  CK_ULONG h = 0;
+  if (CK_RV rv = (*act)({}, {}, {}, &h); rv != CKR_OK) return Failed("derive: " + RvName(rv));
+  Buf value;
+  CK_RV rv = GetValue(h, &value);
+  Destroy(h);
+  if (rv != CKR_OK) return Failed("CKA_VALUE of the derived key: " + RvName(rv));
   if (value != SharedSecret(op, key)) return Failed("shared secret differs from BoringSSL's");
-  return {"", [act] {
-            CK_ULONG len;
-            return (*act)({}, {}, {}, &len) == CKR_OK;
+  return {"", [this, act] {
+            CK_ULONG h;
+            return (*act)({}, {}, {}, &h) == CKR_OK && Destroy(h) == CKR_OK;
           }};
 }
 

@@ -231,8 +231,8 @@ struct KeyPair {
 
 // Action is one prepared token call: for kDigest / kSign / kEncrypt /
 // kDecrypt / kMessageEncrypt it processes |in| into |out| (its length in
-// |*len|); kVerify checks |sig| over |in|; kDerive derives a session key,
-// reads its CKA_VALUE into |out| when |out| is not empty, and destroys it.
+// |*len|); kVerify checks |sig| over |in|; kDerive derives a session key
+// and returns its handle in |*len|.
 // Returns the CK_RV of the first call that failed, CKR_OK on success.
 using Action =
     std::function<CK_RV(ByteSpan in, ByteSpan sig, std::span<uint8_t> out, CK_ULONG* len)>;
@@ -257,6 +257,8 @@ class TokenThread : public ThreadRunner {
   // session objects. With |read_public| it also fills the public values.
   virtual CK_RV GeneratePair(const KeySpec& spec, bool token, bool read_public, KeyPair* out) = 0;
   virtual CK_RV Destroy(CK_OBJECT_HANDLE h) = 0;
+  // GetValue reads the CKA_VALUE of |h| into |*out|.
+  virtual CK_RV GetValue(CK_OBJECT_HANDLE h, Buf* out) = 0;
   // CreateData makes the token data object labelled |label| (for find).
   virtual CK_RV CreateData(const std::string& label) = 0;
 

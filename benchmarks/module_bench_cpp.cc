@@ -32,6 +32,11 @@ class CppThread : public TokenThread {
   CK_RV CreateSecret(const KeySpec& spec, CK_OBJECT_HANDLE* out) override;
   CK_RV GeneratePair(const KeySpec& spec, bool token, bool read_public, KeyPair* out) override;
   CK_RV Destroy(CK_OBJECT_HANDLE h) override { return Rc(s_.DestroyObject(ObjectHandle(h))); }
+  CK_RV GetValue(CK_OBJECT_HANDLE h, Buf* out) override {
+    auto v = s_.Get<attr::Value>(ObjectHandle(h));
+    if (v) out->assign(v->begin(), v->end());
+    return Rc(v);
+  }
   CK_RV CreateData(const std::string& label) override {
     return Rc(s_.CreateObject({attr::Class{CKO_DATA}, attr::Token{true}, attr::Private{false},
                                attr::Label{label}, attr::Value{Bytes{1, 2, 3, 4, 5, 6, 7, 8}}}));
@@ -157,18 +162,10 @@ CK_RV CppThread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key_value, 
       st->tmpl = Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
                           attr::ValueLen{a.value_len}, attr::Token{false},
                           attr::Sensitive{false},      attr::Extractable{true}};
-      *out = [s, st, key](ByteSpan, ByteSpan, std::span<uint8_t> o, CK_ULONG* len) {
+      *out = [s, st, key](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
         auto h = DeriveKey(*s, st->m, key, st->tmpl);
-        if (!h) return Rc(h);
-        CK_RV rv = CKR_OK;
-        if (!o.empty()) {
-          auto v = s->Get<attr::Value>(*h);
-          rv = Rc(v);
-          if (v && v->size() <= o.size()) std::copy(v->begin(), v->end(), o.begin());
-          *len = v ? v->size() : 0;
-        }
-        CK_RV d = Rc(s->DestroyObject(*h));
-        return rv != CKR_OK ? rv : d;
+        if (h) *handle = h->value();
+        return Rc(h);
       };
       return CKR_OK;
     case Call::kGenerateKeyPair:

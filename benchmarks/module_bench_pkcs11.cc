@@ -24,6 +24,9 @@ class Pkcs11Thread : public TokenThread {
   CK_RV CreateSecret(const KeySpec& spec, CK_OBJECT_HANDLE* out) override;
   CK_RV GeneratePair(const KeySpec& spec, bool token, bool read_public, KeyPair* out) override;
   CK_RV Destroy(CK_OBJECT_HANDLE h) override { return s_.DestroyObject(h); }
+  CK_RV GetValue(CK_OBJECT_HANDLE h, Buf* out) override {
+    return s_.GetAttribute(h, CKA_VALUE, out);
+  }
   CK_RV CreateData(const std::string& label) override;
   Pkcs11Session& session() { return s_; }
 
@@ -155,18 +158,8 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
           .Bool(CKA_TOKEN, false)
           .Bool(CKA_SENSITIVE, false)
           .Bool(CKA_EXTRACTABLE, true);
-      *out = [s, st, key](ByteSpan, ByteSpan, std::span<uint8_t> o, CK_ULONG* len) {
-        CK_OBJECT_HANDLE h;
-        if (CK_RV rv = s->Derive(st->m, key, st->tmpl, &h); rv != CKR_OK) return rv;
-        CK_RV rv = CKR_OK;
-        if (!o.empty()) {
-          Buf v;
-          rv = s->GetAttribute(h, CKA_VALUE, &v);
-          if (v.size() <= o.size()) std::copy(v.begin(), v.end(), o.begin());
-          *len = v.size();
-        }
-        CK_RV d = s->DestroyObject(h);
-        return rv != CKR_OK ? rv : d;
+      *out = [s, st, key](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
+        return s->Derive(st->m, key, st->tmpl, handle);
       };
       return CKR_OK;
     case Call::kGenerateKeyPair:
