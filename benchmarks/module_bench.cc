@@ -90,6 +90,19 @@ CK_OBJECT_HANDLE KeyFor(Call call, const KeyPair& key) {
   return pub && key.pub != 0 ? key.pub : key.priv;
 }
 
+// OpContext is what a token op is prepared from.
+struct OpContext {
+  const OpSpec& spec;
+  const KeyPair& key;  // the target's key for the op
+  MechArgs m;
+  ByteSpan msg;
+};
+
+OpContext Context(Op op, const TokenTarget& target) {
+  const OpSpec& spec = GetOpSpec(op);
+  return OpContext{spec, target.key(spec.key), MakeMechArgs(op), OpMessage(op)};
+}
+
 bool Same(ByteSpan a, ByteSpan b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
 
 }  // namespace
@@ -200,10 +213,7 @@ Prepared TokenThread::Prepare(Op op, int64_t arg) {
 // must decrypt back (and for OAEP, whose ciphertexts are random,
 // BoringSSL's ciphertext must decrypt).
 Prepared TokenThread::Compute(Op op) {
-  const OpSpec& spec = GetOpSpec(op);
-  const KeyPair& key = target_.key(spec.key);
-  const MechArgs m = MakeMechArgs(op);
-  const ByteSpan msg = OpMessage(op);
+  const auto [spec, key, m, msg] = Context(op, target_);
   struct State {
     Action act;
     Buf in, out;
@@ -245,10 +255,7 @@ Prepared TokenThread::Compute(Op op) {
 }
 
 Prepared TokenThread::SignOrVerify(Op op) {
-  const OpSpec& spec = GetOpSpec(op);
-  const KeyPair& key = target_.key(spec.key);
-  const MechArgs m = MakeMechArgs(op);
-  const ByteSpan msg = OpMessage(op);
+  const auto [spec, key, m, msg] = Context(op, target_);
   struct State {
     Action sign, verify;
     Buf sig = Buf(1024);
