@@ -19,8 +19,12 @@
 //   --find=N,M,...       find populations (default 1000,100000)
 //   --threads=1,2        thread counts
 //   --targets=a,b        run only these targets (boringssl,cpp,module,other)
+//   --extra_min_time=S   minimum time per benchmark of the slow asymmetric ops
+//                        added after issue 8 (RSA-3072/4096, OAEP, P-384,
+//                        P-521, Ed25519 key generation); default: as the rest
 //
-// Benchmarks are named BM_<Op>/<target>/real_time/threads:<n>; throughput is
+// Benchmarks are named BM_<Op>/<target>/real_time/threads:<n> (with
+// min_time:<S>/ before real_time for the ops --extra_min_time covers); throughput is
 // items_per_second over wall time, summed over threads. An op a target lacks
 // is reported as an error starting "n/a:"; a failed correctness check as an
 // error starting "FAILED:". Progress goes to stderr.
@@ -38,8 +42,293 @@
 #include <vector>
 
 #include "benchmarks/module_bench.h"
+#include "benchmarks/pkcs11_client.h"
+#include "cryptoki/mechanism_names.h"
 
 namespace cryptoki::bench {
+
+// ---------------------------------------------------------------------------
+// What the token targets share: which ops a token can run, its keys, the
+// find population, and the preparation and check of every cryptographic op.
+
+namespace {
+
+// CallFlags returns the mechanism flags |op| needs: the preparation of a
+// signature op signs and verifies, that of a cipher op encrypts and
+// decrypts.
+CK_FLAGS CallFlags(const OpSpec& spec) {
+  switch (spec.call) {
+    case Call::kDigest:
+      return CKF_DIGEST;
+    case Call::kSign:
+    case Call::kVerify:
+      return GetKeySpec(spec.key).secret() ? CKF_SIGN : CKF_SIGN | CKF_VERIFY;
+    case Call::kEncrypt:
+    case Call::kDecrypt:
+      return CKF_ENCRYPT | CKF_DECRYPT;
+    case Call::kMessageEncrypt:
+      return CKF_MESSAGE_ENCRYPT;
+    case Call::kDerive:
+      return CKF_DERIVE;
+    case Call::kGenerateKeyPair:
+      return CKF_GENERATE_KEY_PAIR;
+    case Call::kOther:
+      break;
+  }
+  return 0;
+}
+
+// SignOpOf returns the signature op that checks a key made by |op|.
+Op SignOpOf(Op op) {
+  return op == Op::kEd25519GenerateKeyPair ? Op::kEd25519Sign : Op::kEcdsaP256Sign;
+}
+
+// KeyFor returns the handle of |key| that |call| uses: the public key to
+// verify and encrypt, else the private (or secret) key.
+CK_OBJECT_HANDLE KeyFor(Call call, const KeyPair& key) {
+  const bool pub = call == Call::kVerify || call == Call::kEncrypt;
+  return pub && key.pub != 0 ? key.pub : key.priv;
+}
+
+// OpContext is what a token op is prepared from.
+struct OpContext {
+  const OpSpec& spec;
+  const KeyPair& key;  // the target's key for the op
+  MechArgs m;
+  ByteSpan msg;
+};
+
+OpContext Context(Op op, const TokenTarget& target) {
+  const OpSpec& spec = GetOpSpec(op);
+  return OpContext{spec, target.key(spec.key), MakeMechArgs(op), OpMessage(op)};
+}
+
+bool Same(ByteSpan a, ByteSpan b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+
+}  // namespace
+
+void TokenTarget::SetUpKeys(TokenThread& main,
+                            const std::function<bool(CK_MECHANISM_TYPE, CK_FLAGS)>& has) {
+  auto need = [&](Op op, CK_MECHANISM_TYPE mech, CK_FLAGS flags) {
+    if (has(mech, flags)) return;
+    NotAvailable(op, MechanismName(mech) +
+                         (flags & CKF_MESSAGE_ENCRYPT ? " (CKF_MESSAGE_ENCRYPT)" : "") +
+                         " not offered");
+  };
+  for (Op op : AllOps()) {
+    const OpSpec& spec = GetOpSpec(op);
+    if (spec.mech == 0) continue;
+    need(op, spec.mech, CallFlags(spec));
+    const KeySpec& key = GetKeySpec(spec.key);
+    if (!key.secret() && spec.key != KeyId::kNone && key.gen != spec.mech)
+      need(op, key.gen, CKF_GENERATE_KEY_PAIR);
+    if (spec.call == Call::kGenerateKeyPair) {
+      const OpSpec& check = GetOpSpec(SignOpOf(op));
+      need(op, check.mech, CallFlags(check));
+    }
+  }
+  // The keys the available ops use (key generation ops make their own).
+  std::array<std::vector<Op>, static_cast<size_t>(KeyId::kCount)> users;
+  for (Op op : AllOps()) {
+    const OpSpec& spec = GetOpSpec(op);
+    if (spec.key != KeyId::kNone && spec.call != Call::kGenerateKeyPair && Supports(op).empty())
+      users[static_cast<size_t>(spec.key)].push_back(op);
+  }
+  for (size_t i = 1; i < users.size(); ++i) {
+    if (users[i].empty()) continue;
+    const KeySpec& spec = GetKeySpec(static_cast<KeyId>(i));
+    KeyPair& key = keys_[i];
+    const auto start = std::chrono::steady_clock::now();
+    CK_RV rv = spec.secret() ? main.CreateSecret(spec, &key.priv)
+                             : main.GeneratePair(spec, true, true, &key);
+    std::string why = rv == CKR_OK ? "" : RvName(rv);
+    if (why.empty() && !spec.secret() && (spec.point_size ? key.point.empty() : key.n.empty()))
+      why = "its public value cannot be read";
+    if (!spec.secret())
+      std::fprintf(stderr, "[%s] %s: %s (%.1f s)\n", name_.c_str(), spec.name,
+                   why.empty() ? "generated" : why.c_str(),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (!why.empty())
+      for (Op op : users[i]) NotAvailable(op, std::string(spec.name) + ": " + why);
+  }
+  for (const auto& [op, why] : na_)
+    std::fprintf(stderr, "[%s] %s: %s\n", name_.c_str(), OpName(op), why.c_str());
+}
+
+std::string TokenTarget::Populate(TokenThread& main, int64_t n) {
+  std::lock_guard<std::mutex> lock(find_mu_);
+  if (population_ >= n) return "";
+  const auto start = std::chrono::steady_clock::now();
+  std::fprintf(stderr, "[%s] creating data objects %lld..%lld for find\n", name_.c_str(),
+               static_cast<long long>(population_), static_cast<long long>(n - 1));
+  const int64_t step = std::max<int64_t>(1, (n - population_) / 10);
+  for (int64_t i = population_; i < n; ++i) {
+    if (CK_RV rv = main.CreateData("find-" + std::to_string(i)); rv != CKR_OK)
+      return "CreateObject: " + RvName(rv);
+    population_ = i + 1;
+    if ((i + 1) % step == 0 || i + 1 == n) {
+      const double s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::fprintf(stderr, "[%s]   %lld/%lld objects, %.1f s\n", name_.c_str(),
+                   static_cast<long long>(i + 1), static_cast<long long>(n), s);
+    }
+  }
+  return "";
+}
+
+// Refused is the result of an op whose first call failed with |rv|: n/a
+// when the token refuses the mechanism's parameter (SoftHSM 2.6 takes OAEP
+// with SHA-1 only, and says CKR_ARGUMENTS_BAD), else a failure.
+Prepared Refused(const MechArgs& m, CK_RV rv) {
+  if (m.param != Param::kNone && (rv == CKR_ARGUMENTS_BAD || rv == CKR_MECHANISM_PARAM_INVALID))
+    return NotAvailable(MechanismName(m.type) + " with these parameters refused: " + RvName(rv));
+  return Failed(RvName(rv));
+}
+
+Prepared TokenThread::Prepare(Op op, int64_t arg) {
+  if (std::string why = target_.Supports(op); !why.empty()) return {why, nullptr};
+  const OpSpec& spec = GetOpSpec(op);
+  switch (spec.call) {
+    case Call::kSign:
+    case Call::kVerify:
+      if (!GetKeySpec(spec.key).secret()) return SignOrVerify(op);
+      return Compute(op);  // a MAC
+    case Call::kDigest:
+    case Call::kEncrypt:
+    case Call::kDecrypt:
+    case Call::kMessageEncrypt:
+      return Compute(op);
+    case Call::kDerive:
+      return Derive(op);
+    case Call::kGenerateKeyPair:
+      return Generate(op);
+    case Call::kOther:
+      break;
+  }
+  return PrepareOther(op, arg);
+}
+
+// Compute prepares an op that turns an input into an output (digest, MAC,
+// encryption, decryption): the output must be BoringSSL's; ciphertexts
+// must decrypt back (and for OAEP, whose ciphertexts are random,
+// BoringSSL's ciphertext must decrypt).
+Prepared TokenThread::Compute(Op op) {
+  const auto [spec, key, m, msg] = Context(op, target_);
+  struct State {
+    Action act;
+    Buf in, out;
+  };
+  auto st = std::make_shared<State>();
+  if (CK_RV rv = Bind(spec.call, m, KeyFor(spec.call, key), &st->act); rv != CKR_OK)
+    return Failed("init: " + RvName(rv));
+  if (spec.call == Call::kDecrypt) {
+    st->in = Ciphertext(op, key);
+    if (st->in.empty()) return Failed("BoringSSL made no ciphertext");
+  }
+  const ByteSpan in = spec.call == Call::kDecrypt ? ByteSpan(st->in) : msg;
+  st->out.resize(std::max(in.size(), key.n.size()) + 32);
+  CK_ULONG len = 0;
+  if (CK_RV rv = st->act(in, {}, st->out, &len); rv != CKR_OK) return Refused(m, rv);
+  const ByteSpan got = ByteSpan(st->out).first(len);
+  // decrypt runs |what| through a decryption with the op's mechanism and
+  // says whether it gives the op's message back.
+  auto decrypts = [&](ByteSpan what) {
+    Action dec;
+    Buf plain(what.size() + 32);
+    CK_ULONG plen = 0;
+    return Bind(Call::kDecrypt, m, KeyFor(Call::kDecrypt, key), &dec) == CKR_OK &&
+           dec(what, {}, plain, &plen) == CKR_OK && Same(ByteSpan(plain).first(plen), msg);
+  };
+  if (spec.call == Call::kDecrypt) {
+    if (!Same(got, msg)) return Failed("the plaintext differs from the message");
+  } else if (Buf expect = ExpectedOutput(op); !expect.empty()) {
+    if (!Same(got, expect)) return Failed("output differs from BoringSSL's: " + Hex(got));
+  } else if (!decrypts(Ciphertext(op, key))) {
+    return Failed("BoringSSL's ciphertext does not decrypt");
+  }
+  if (spec.call == Call::kEncrypt && !decrypts(got))
+    return Failed("the ciphertext does not decrypt");
+  return {"", [st, in] {
+            CK_ULONG len;
+            return st->act(in, {}, st->out, &len) == CKR_OK;
+          }};
+}
+
+Prepared TokenThread::SignOrVerify(Op op) {
+  const auto [spec, key, m, msg] = Context(op, target_);
+  struct State {
+    Action sign, verify;
+    Buf sig = Buf(1024);
+    CK_ULONG sig_len = 0;
+  };
+  auto st = std::make_shared<State>();
+  if (CK_RV rv = Bind(Call::kSign, m, key.priv, &st->sign); rv != CKR_OK)
+    return Failed("sign init: " + RvName(rv));
+  if (CK_RV rv = Bind(Call::kVerify, m, key.pub, &st->verify); rv != CKR_OK)
+    return Failed("verify init: " + RvName(rv));
+  if (CK_RV rv = st->sign(msg, {}, st->sig, &st->sig_len); rv != CKR_OK) return Refused(m, rv);
+  const ByteSpan sig = ByteSpan(st->sig).first(st->sig_len);
+  if (!VerifySignature(op, key, sig)) return Failed("signature does not verify with BoringSSL");
+  if (CK_RV rv = st->verify(msg, sig, {}, nullptr); rv != CKR_OK)
+    return Failed("verify: " + RvName(rv));
+  if (spec.call == Call::kSign) {
+    return {"", [st, msg] {
+              CK_ULONG len;
+              return st->sign(msg, {}, st->sig, &len) == CKR_OK;
+            }};
+  }
+  return {"", [st, msg, sig] { return st->verify(msg, sig, {}, nullptr) == CKR_OK; }};
+}
+
+// Derive times the derivation plus the destruction of the derived session
+// key (a loop that kept them would measure a growing token).
+Prepared TokenThread::Derive(Op op) {
+  const OpSpec& spec = GetOpSpec(op);
+  const KeyPair& key = target_.key(spec.key);
+  const MechArgs m = MakeMechArgs(op);
+  auto act = std::make_shared<Action>();
+  if (CK_RV rv = Bind(Call::kDerive, m, key.priv, act.get()); rv != CKR_OK)
+    return Failed("derive init: " + RvName(rv));
+  CK_ULONG h = 0;
+  if (CK_RV rv = (*act)({}, {}, {}, &h); rv != CKR_OK) return Failed("derive: " + RvName(rv));
+  Buf value;
+  CK_RV rv = GetValue(h, &value);
+  Destroy(h);
+  if (rv != CKR_OK) return Failed("CKA_VALUE of the derived key: " + RvName(rv));
+  if (value != SharedSecret(op, key)) return Failed("shared secret differs from BoringSSL's");
+  return {"", [this, act] {
+            CK_ULONG h;
+            return (*act)({}, {}, {}, &h) == CKR_OK && Destroy(h) == CKR_OK;
+          }};
+}
+
+// Generate times the generation of a session key pair and its destruction.
+// The check signs with one new pair and verifies with BoringSSL.
+Prepared TokenThread::Generate(Op op) {
+  const KeySpec& spec = GetKeySpec(GetOpSpec(op).key);
+  KeyPair pair;
+  if (CK_RV rv = GeneratePair(spec, false, true, &pair); rv != CKR_OK)
+    return Failed("generate: " + RvName(rv));
+  const Op sign_op = SignOpOf(op);
+  Action sign;
+  Buf sig(256);
+  CK_ULONG len = 0;
+  CK_RV rv = Bind(Call::kSign, MakeMechArgs(sign_op), pair.priv, &sign);
+  if (rv == CKR_OK) rv = sign(OpMessage(sign_op), {}, sig, &len);
+  const bool ok = rv == CKR_OK && VerifySignature(sign_op, pair, ByteSpan(sig).first(len));
+  Destroy(pair.pub);
+  Destroy(pair.priv);
+  if (!ok) return Failed("the new key's signature does not verify with BoringSSL: " + RvName(rv));
+  return {"", [this, &spec] {
+            KeyPair p;
+            return GeneratePair(spec, false, false, &p) == CKR_OK && Destroy(p.pub) == CKR_OK &&
+                   Destroy(p.priv) == CKR_OK;
+          }};
+}
+
+// ---------------------------------------------------------------------------
+// The benchmark program.
+
 namespace {
 
 std::vector<std::string> Split(const std::string& s) {
@@ -108,15 +397,14 @@ struct Registered {
 };
 
 void RegisterOne(Target* target, const std::string& setup_error, Op op, int64_t arg, int threads,
-                 Registered* reg) {
+                 double extra_min_time, Registered* reg) {
   std::string family = std::string("BM_") + OpName(op);
   if (op == Op::kFind) family += "_" + std::to_string(arg);
   const std::string tname = target ? target->name() : setup_error.substr(0, setup_error.find(':'));
   const std::string name = family + "/" + tname;
   std::string why = target ? target->Supports(op) : "FAILED: set-up: " + setup_error;
-  benchmark::RegisterBenchmark(
-      name.c_str(),
-      [target, op, arg, why](benchmark::State& state) {
+  benchmark::internal::Benchmark* b =
+      benchmark::RegisterBenchmark(name.c_str(), [target, op, arg, why](benchmark::State& state) {
         if (!why.empty()) {
           state.SkipWithError(why.c_str());
           return;
@@ -140,10 +428,14 @@ void RegisterOne(Target* target, const std::string& setup_error, Op op, int64_t 
         }
         state.SetItemsProcessed(state.iterations());
         if (size_t n = OpBytes(op)) state.SetBytesProcessed(state.iterations() * n);
-      })
-      ->UseRealTime()
-      ->Threads(threads);
-  reg->names.push_back(name + "/real_time/threads:" + std::to_string(threads));
+      });
+  b->UseRealTime()->Threads(threads);
+  if (extra_min_time > 0 && IsExtraAsymmetric(op)) b->MinTime(extra_min_time);
+  // As Google Benchmark names it (it adds a MinTime of its own).
+  char min_time[32] = "";
+  if (extra_min_time > 0 && IsExtraAsymmetric(op))
+    std::snprintf(min_time, sizeof min_time, "min_time:%0.3f/", extra_min_time);
+  reg->names.push_back(name + "/" + min_time + "real_time/threads:" + std::to_string(threads));
 }
 
 }  // namespace
@@ -155,6 +447,7 @@ int main(int argc, char** argv) {
   std::string find_list = "1000,100000", threads_list = "1,2",
               targets_list = "boringssl,cpp,module,other";
   int64_t other_find_max = 0;
+  double extra_min_time = 0;
   // Take our flags out; leave the rest to Google Benchmark.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
@@ -173,6 +466,10 @@ int main(int argc, char** argv) {
       continue;
     if (value("other_find_max", &v)) {
       other_find_max = std::atoll(v.c_str());
+      continue;
+    }
+    if (value("extra_min_time", &v)) {
+      extra_min_time = std::atof(v.c_str());
       continue;
     }
     argv[kept++] = argv[i];
@@ -212,23 +509,21 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("other_find_max", std::to_string(other_find_max));
   }
   benchmark::AddCustomContext("find_populations", find_list);
+  if (extra_min_time > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", extra_min_time);
+    benchmark::AddCustomContext("extra_min_time", buf);
+  }
 
   std::vector<int> thread_counts;
   for (const std::string& t : Split(threads_list)) thread_counts.push_back(std::atoi(t.c_str()));
-  const Op ops[] = {
-      Op::kSha256_64,        Op::kSha256_8K,    Op::kHmacSha256_64,         Op::kAesGcm_1K,
-      Op::kAesGcm_8K,        Op::kAesCbcPad_8K, Op::kChaChaPoly_1K,         Op::kEcdsaP256Sign,
-      Op::kEcdsaP256Verify,  Op::kRsaPkcs1Sign, Op::kRsaPkcs1Verify,        Op::kRsaPssSign,
-      Op::kRsaPssVerify,     Op::kEd25519Sign,  Op::kEd25519Verify,         Op::kX25519Derive,
-      Op::kEcdhP256Derive,   Op::kRandom32,     Op::kEcP256GenerateKeyPair, Op::kGetAttribute,
-      Op::kSessionOpenClose,
-  };
   Registered reg;
   auto add = [&](Op op, int64_t arg) {
     for (auto& [t, error] : targets)
-      for (int threads : thread_counts) RegisterOne(t.get(), error, op, arg, threads, &reg);
+      for (int threads : thread_counts)
+        RegisterOne(t.get(), error, op, arg, threads, extra_min_time, &reg);
   };
-  for (Op op : ops) add(op, 0);
+  for (Op op : AllOps()) add(op, 0);
   // Find last, smallest population first: each population grows the token.
   std::vector<int64_t> finds;
   for (const std::string& n : Split(find_list)) finds.push_back(std::atoll(n.c_str()));

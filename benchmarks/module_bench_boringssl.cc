@@ -5,12 +5,14 @@
 #include <openssl/bn.h>
 #include <openssl/bytestring.h>
 #include <openssl/cipher.h>
+#include <openssl/cmac.h>
 #include <openssl/curve25519.h>
 #include <openssl/digest.h>
 #include <openssl/ec.h>
 #include <openssl/ec_key.h>
 #include <openssl/ecdh.h>
 #include <openssl/ecdsa.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
@@ -26,77 +28,182 @@
 namespace cryptoki::bench {
 
 const Buf kP256Params = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+const Buf kP384Params = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+const Buf kP521Params = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
 const Buf kEd25519Params = {0x06, 0x03, 0x2b, 0x65, 0x70};
 const Buf kX25519Params = {0x06, 0x03, 0x2b, 0x65, 0x6e};
 
-const char* OpName(Op op) {
-  switch (op) {
-    case Op::kSha256_64:
-      return "SHA256_64B";
-    case Op::kSha256_8K:
-      return "SHA256_8KiB";
-    case Op::kHmacSha256_64:
-      return "HMAC_SHA256_64B";
-    case Op::kAesGcm_1K:
-      return "AES256_GCM_Encrypt_1KiB";
-    case Op::kAesGcm_8K:
-      return "AES256_GCM_Encrypt_8KiB";
-    case Op::kAesCbcPad_8K:
-      return "AES256_CBC_PAD_Encrypt_8KiB";
-    case Op::kChaChaPoly_1K:
-      return "ChaCha20_Poly1305_Encrypt_1KiB";
-    case Op::kEcdsaP256Sign:
-      return "ECDSA_P256_Sign";
-    case Op::kEcdsaP256Verify:
-      return "ECDSA_P256_Verify";
-    case Op::kRsaPkcs1Sign:
-      return "RSA2048_PKCS1_SHA256_Sign";
-    case Op::kRsaPkcs1Verify:
-      return "RSA2048_PKCS1_SHA256_Verify";
-    case Op::kRsaPssSign:
-      return "RSA2048_PSS_SHA256_Sign";
-    case Op::kRsaPssVerify:
-      return "RSA2048_PSS_SHA256_Verify";
-    case Op::kEd25519Sign:
-      return "Ed25519_Sign";
-    case Op::kEd25519Verify:
-      return "Ed25519_Verify";
-    case Op::kX25519Derive:
-      return "X25519_Derive";
-    case Op::kEcdhP256Derive:
-      return "ECDH_P256_Derive";
-    case Op::kRandom32:
-      return "Random_32B";
-    case Op::kEcP256GenerateKeyPair:
-      return "EC_P256_GenerateKeyPair";
-    case Op::kGetAttribute:
-      return "GetAttribute";
-    case Op::kSessionOpenClose:
-      return "SessionOpenClose";
-    case Op::kFind:
-      return "Find";
-  }
-  return "?";
-}
-
-size_t OpBytes(Op op) {
-  switch (op) {
-    case Op::kSha256_64:
-    case Op::kHmacSha256_64:
-      return 64;
-    case Op::kAesGcm_1K:
-    case Op::kChaChaPoly_1K:
-      return 1024;
-    case Op::kSha256_8K:
-    case Op::kAesGcm_8K:
-    case Op::kAesCbcPad_8K:
-      return 8192;
-    default:
-      return 0;
-  }
-}
-
 namespace {
+
+// One row of the op table.
+struct OpRow {
+  Op op;
+  const char* name;
+  size_t bytes;  // payload of a symmetric or digest op, else 0
+  OpSpec spec;
+  bool extra_asymmetric = false;
+};
+
+constexpr CK_MECHANISM_TYPE kNoMech = 0;
+
+// The op table, in the order the ops run (kFind last, by population).
+const OpRow kOps[] = {
+    {Op::kSha256_64, "SHA256_64B", 64, {Call::kDigest, CKM_SHA256}},
+    {Op::kSha256_1K, "SHA256_1KiB", 1024, {Call::kDigest, CKM_SHA256}},
+    {Op::kSha256_8K, "SHA256_8KiB", 8192, {Call::kDigest, CKM_SHA256}},
+    {Op::kHmacSha256_64,
+     "HMAC_SHA256_64B",
+     64,
+     {Call::kSign, CKM_SHA256_HMAC, Param::kNone, KeyId::kHmac}},
+    {Op::kHmacSha256_8K,
+     "HMAC_SHA256_8KiB",
+     8192,
+     {Call::kSign, CKM_SHA256_HMAC, Param::kNone, KeyId::kHmac}},
+    {Op::kAesCmac_64,
+     "AES256_CMAC_64B",
+     64,
+     {Call::kSign, CKM_AES_CMAC, Param::kNone, KeyId::kCmac}},
+    {Op::kAesGcm_1K,
+     "AES256_GCM_Encrypt_1KiB",
+     1024,
+     {Call::kEncrypt, CKM_AES_GCM, Param::kGcm, KeyId::kAes}},
+    {Op::kAesGcm_8K,
+     "AES256_GCM_Encrypt_8KiB",
+     8192,
+     {Call::kEncrypt, CKM_AES_GCM, Param::kGcm, KeyId::kAes}},
+    {Op::kAesGcmDecrypt_8K,
+     "AES256_GCM_Decrypt_8KiB",
+     8192,
+     {Call::kDecrypt, CKM_AES_GCM, Param::kGcm, KeyId::kAes}},
+    {Op::kAesCbcPad_8K,
+     "AES256_CBC_PAD_Encrypt_8KiB",
+     8192,
+     {Call::kEncrypt, CKM_AES_CBC_PAD, Param::kCbcIv, KeyId::kAes}},
+    {Op::kAesCbcPadDecrypt_8K,
+     "AES256_CBC_PAD_Decrypt_8KiB",
+     8192,
+     {Call::kDecrypt, CKM_AES_CBC_PAD, Param::kCbcIv, KeyId::kAes}},
+    {Op::kChaChaPoly_1K,
+     "ChaCha20_Poly1305_Encrypt_1KiB",
+     1024,
+     {Call::kEncrypt, CKM_CHACHA20_POLY1305, Param::kChaCha, KeyId::kChaCha}},
+    {Op::kAesGcmMessage_1K,
+     "AES256_GCM_EncryptMessage_1KiB",
+     1024,
+     {Call::kMessageEncrypt, CKM_AES_GCM, Param::kNone, KeyId::kAes}},
+    {Op::kEcdsaP256Sign,
+     "ECDSA_P256_Sign",
+     0,
+     {Call::kSign, CKM_ECDSA, Param::kNone, KeyId::kP256}},
+    {Op::kEcdsaP256Verify,
+     "ECDSA_P256_Verify",
+     0,
+     {Call::kVerify, CKM_ECDSA, Param::kNone, KeyId::kP256}},
+    {Op::kEcdsaP384Sign,
+     "ECDSA_P384_Sign",
+     0,
+     {Call::kSign, CKM_ECDSA, Param::kNone, KeyId::kP384},
+     true},
+    {Op::kEcdsaP384Verify,
+     "ECDSA_P384_Verify",
+     0,
+     {Call::kVerify, CKM_ECDSA, Param::kNone, KeyId::kP384},
+     true},
+    {Op::kEcdsaP521Sign,
+     "ECDSA_P521_Sign",
+     0,
+     {Call::kSign, CKM_ECDSA, Param::kNone, KeyId::kP521},
+     true},
+    {Op::kEcdsaP521Verify,
+     "ECDSA_P521_Verify",
+     0,
+     {Call::kVerify, CKM_ECDSA, Param::kNone, KeyId::kP521},
+     true},
+    {Op::kRsaPkcs1Sign,
+     "RSA2048_PKCS1_SHA256_Sign",
+     0,
+     {Call::kSign, CKM_SHA256_RSA_PKCS, Param::kNone, KeyId::kRsa2048}},
+    {Op::kRsaPkcs1Verify,
+     "RSA2048_PKCS1_SHA256_Verify",
+     0,
+     {Call::kVerify, CKM_SHA256_RSA_PKCS, Param::kNone, KeyId::kRsa2048}},
+    {Op::kRsa3072Pkcs1Sign,
+     "RSA3072_PKCS1_SHA256_Sign",
+     0,
+     {Call::kSign, CKM_SHA256_RSA_PKCS, Param::kNone, KeyId::kRsa3072},
+     true},
+    {Op::kRsa3072Pkcs1Verify,
+     "RSA3072_PKCS1_SHA256_Verify",
+     0,
+     {Call::kVerify, CKM_SHA256_RSA_PKCS, Param::kNone, KeyId::kRsa3072},
+     true},
+    {Op::kRsa4096Pkcs1Sign,
+     "RSA4096_PKCS1_SHA256_Sign",
+     0,
+     {Call::kSign, CKM_SHA256_RSA_PKCS, Param::kNone, KeyId::kRsa4096},
+     true},
+    {Op::kRsa4096Pkcs1Verify,
+     "RSA4096_PKCS1_SHA256_Verify",
+     0,
+     {Call::kVerify, CKM_SHA256_RSA_PKCS, Param::kNone, KeyId::kRsa4096},
+     true},
+    {Op::kRsaPssSign,
+     "RSA2048_PSS_SHA256_Sign",
+     0,
+     {Call::kSign, CKM_SHA256_RSA_PKCS_PSS, Param::kPss, KeyId::kRsa2048}},
+    {Op::kRsaPssVerify,
+     "RSA2048_PSS_SHA256_Verify",
+     0,
+     {Call::kVerify, CKM_SHA256_RSA_PKCS_PSS, Param::kPss, KeyId::kRsa2048}},
+    {Op::kRsaOaepEncrypt,
+     "RSA2048_OAEP_SHA256_Encrypt",
+     0,
+     {Call::kEncrypt, CKM_RSA_PKCS_OAEP, Param::kOaep, KeyId::kRsa2048},
+     true},
+    {Op::kRsaOaepDecrypt,
+     "RSA2048_OAEP_SHA256_Decrypt",
+     0,
+     {Call::kDecrypt, CKM_RSA_PKCS_OAEP, Param::kOaep, KeyId::kRsa2048},
+     true},
+    {Op::kEd25519Sign, "Ed25519_Sign", 0, {Call::kSign, CKM_EDDSA, Param::kNone, KeyId::kEd25519}},
+    {Op::kEd25519Verify,
+     "Ed25519_Verify",
+     0,
+     {Call::kVerify, CKM_EDDSA, Param::kNone, KeyId::kEd25519}},
+    {Op::kX25519Derive,
+     "X25519_Derive",
+     0,
+     {Call::kDerive, CKM_ECDH1_DERIVE, Param::kEcdh, KeyId::kX25519}},
+    {Op::kEcdhP256Derive,
+     "ECDH_P256_Derive",
+     0,
+     {Call::kDerive, CKM_ECDH1_DERIVE, Param::kEcdh, KeyId::kP256Ecdh}},
+    {Op::kEcdhP384Derive,
+     "ECDH_P384_Derive",
+     0,
+     {Call::kDerive, CKM_ECDH1_DERIVE, Param::kEcdh, KeyId::kP384Ecdh},
+     true},
+    {Op::kRandom32, "Random_32B", 0, {Call::kOther, kNoMech}},
+    {Op::kEcP256GenerateKeyPair,
+     "EC_P256_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_EC_KEY_PAIR_GEN, Param::kNone, KeyId::kP256}},
+    {Op::kEd25519GenerateKeyPair,
+     "Ed25519_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_EC_EDWARDS_KEY_PAIR_GEN, Param::kNone, KeyId::kEd25519},
+     true},
+    {Op::kGetAttribute, "GetAttribute", 0, {Call::kOther, kNoMech, Param::kNone, KeyId::kAes}},
+    {Op::kSessionOpenClose, "SessionOpenClose", 0, {Call::kOther, kNoMech}},
+    {Op::kFind, "Find", 0, {Call::kOther, kNoMech}},
+};
+
+const OpRow& Row(Op op) {
+  for (const OpRow& r : kOps)
+    if (r.op == op) return r;
+  std::fprintf(stderr, "module_bench: op %d missing from the table\n", static_cast<int>(op));
+  std::abort();
+}
 
 Buf Pattern(size_t n, uint8_t seed) {
   Buf b(n);
@@ -104,15 +211,36 @@ Buf Pattern(size_t n, uint8_t seed) {
   return b;
 }
 
+// PeerKey makes a BoringSSL key pair on |nid|: private scalar and
+// uncompressed point.
+void PeerKey(int nid, Buf* priv, Buf* pub) {
+  bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(nid));
+  EC_KEY_generate_key(k.get());
+  const EC_GROUP* g = EC_KEY_get0_group(k.get());
+  const size_t n = BN_num_bytes(EC_GROUP_get0_order(g));
+  priv->resize(n);
+  BN_bn2bin_padded(priv->data(), n, EC_KEY_get0_private_key(k.get()));
+  pub->resize(1 + 2 * n);
+  EC_POINT_point2oct(g, EC_KEY_get0_public_key(k.get()), POINT_CONVERSION_UNCOMPRESSED, pub->data(),
+                     pub->size(), nullptr);
+}
+
 }  // namespace
 
-ByteSpan OpMessage(Op op) {
-  static const Buf data8k = Pattern(8192, 3);
-  static const Buf digest = Sha256(ByteSpan(data8k).first(64));
-  if (size_t n = OpBytes(op); n > 0) return ByteSpan(data8k).first(n);
-  if (op == Op::kEcdsaP256Sign || op == Op::kEcdsaP256Verify) return digest;
-  return ByteSpan(data8k).first(64);
+std::span<const Op> AllOps() {
+  static const std::vector<Op> ops = [] {
+    std::vector<Op> v;
+    for (const OpRow& r : kOps)
+      if (r.op != Op::kFind) v.push_back(r.op);
+    return v;
+  }();
+  return ops;
 }
+
+const char* OpName(Op op) { return Row(op).name; }
+size_t OpBytes(Op op) { return Row(op).bytes; }
+const OpSpec& GetOpSpec(Op op) { return Row(op).spec; }
+bool IsExtraAsymmetric(Op op) { return Row(op).extra_asymmetric; }
 
 const Inputs& Inputs::Get() {
   static const Inputs* inputs = [] {
@@ -125,16 +253,123 @@ const Inputs& Inputs::Get() {
     in->x25519_peer_private.resize(32);
     in->x25519_peer_public.resize(32);
     X25519_keypair(in->x25519_peer_public.data(), in->x25519_peer_private.data());
-    bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
-    EC_KEY_generate_key(k.get());
-    in->p256_peer_private.resize(32);
-    BN_bn2bin_padded(in->p256_peer_private.data(), 32, EC_KEY_get0_private_key(k.get()));
-    in->p256_peer_public.resize(65);
-    EC_POINT_point2oct(EC_KEY_get0_group(k.get()), EC_KEY_get0_public_key(k.get()),
-                       POINT_CONVERSION_UNCOMPRESSED, in->p256_peer_public.data(), 65, nullptr);
+    PeerKey(NID_X9_62_prime256v1, &in->p256_peer_private, &in->p256_peer_public);
+    PeerKey(NID_secp384r1, &in->p384_peer_private, &in->p384_peer_public);
     return in;
   }();
   return *inputs;
+}
+
+const KeySpec& GetKeySpec(KeyId id) {
+  static const std::array<KeySpec, static_cast<size_t>(KeyId::kCount)> specs = [] {
+    const Inputs& in = Inputs::Get();
+    std::array<KeySpec, static_cast<size_t>(KeyId::kCount)> s{};
+    auto at = [&](KeyId k) -> KeySpec& { return s[static_cast<size_t>(k)]; };
+    at(KeyId::kNone) = {"no key"};
+    at(KeyId::kAes) = {.name = "AES key",
+                       .crypt = true,
+                       .secret_type = CKK_AES,
+                       .value = &in.aes_key,
+                       .label = "bench-aes"};
+    at(KeyId::kHmac) = {.name = "HMAC key",
+                        .sign = true,
+                        .secret_type = CKK_GENERIC_SECRET,
+                        .value = &in.hmac_key,
+                        .label = "bench-hmac"};
+    at(KeyId::kChaCha) = {.name = "ChaCha20 key",
+                          .crypt = true,
+                          .secret_type = CKK_CHACHA20,
+                          .value = &in.chacha_key,
+                          .label = "bench-chacha"};
+    at(KeyId::kCmac) = {.name = "AES CMAC key",
+                        .sign = true,
+                        .secret_type = CKK_AES,
+                        .value = &in.aes_key,
+                        .label = "bench-cmac"};
+    auto ec = [](const char* name, const Buf& params, size_t point, int nid, bool derive) {
+      return KeySpec{.name = name,
+                     .gen = CKM_EC_KEY_PAIR_GEN,
+                     .ec_params = &params,
+                     .point_size = point,
+                     .nid = nid,
+                     .derive = derive,
+                     .sign = !derive};
+    };
+    at(KeyId::kP256) = ec("P-256 key", kP256Params, 65, NID_X9_62_prime256v1, false);
+    at(KeyId::kP256Ecdh) = ec("P-256 ECDH key", kP256Params, 65, NID_X9_62_prime256v1, true);
+    at(KeyId::kP384) = ec("P-384 key", kP384Params, 97, NID_secp384r1, false);
+    at(KeyId::kP384Ecdh) = ec("P-384 ECDH key", kP384Params, 97, NID_secp384r1, true);
+    at(KeyId::kP521) = ec("P-521 key", kP521Params, 133, NID_secp521r1, false);
+    auto rsa = [](const char* name, CK_ULONG bits, bool crypt) {
+      return KeySpec{.name = name,
+                     .gen = CKM_RSA_PKCS_KEY_PAIR_GEN,
+                     .modulus_bits = bits,
+                     .sign = true,
+                     .crypt = crypt};
+    };
+    at(KeyId::kRsa2048) = rsa("RSA-2048 key", 2048, true);
+    at(KeyId::kRsa3072) = rsa("RSA-3072 key", 3072, false);
+    at(KeyId::kRsa4096) = rsa("RSA-4096 key", 4096, false);
+    at(KeyId::kEd25519) = {.name = "Ed25519 key",
+                           .gen = CKM_EC_EDWARDS_KEY_PAIR_GEN,
+                           .ec_params = &kEd25519Params,
+                           .point_size = 32,
+                           .sign = true};
+    at(KeyId::kX25519) = {.name = "X25519 key",
+                          .gen = CKM_EC_MONTGOMERY_KEY_PAIR_GEN,
+                          .ec_params = &kX25519Params,
+                          .point_size = 32,
+                          .derive = true};
+    return s;
+  }();
+  return specs[static_cast<size_t>(id)];
+}
+
+ByteSpan OpMessage(Op op) {
+  static const Buf data8k = Pattern(8192, 3);
+  static const Buf digest256 = Sha256(ByteSpan(data8k).first(64));
+  static const Buf digest384 = [] {
+    Buf d(SHA384_DIGEST_LENGTH);
+    SHA384(data8k.data(), 64, d.data());
+    return d;
+  }();
+  static const Buf digest512 = [] {
+    Buf d(SHA512_DIGEST_LENGTH);
+    SHA512(data8k.data(), 64, d.data());
+    return d;
+  }();
+  if (size_t n = OpBytes(op); n > 0) return ByteSpan(data8k).first(n);
+  const OpSpec& spec = GetOpSpec(op);
+  if (spec.mech == CKM_ECDSA) {
+    if (spec.key == KeyId::kP384) return digest384;
+    if (spec.key == KeyId::kP521) return digest512;
+    return digest256;
+  }
+  return ByteSpan(data8k).first(64);
+}
+
+MechArgs MakeMechArgs(Op op) {
+  const Inputs& in = Inputs::Get();
+  const OpSpec& spec = GetOpSpec(op);
+  MechArgs m{spec.mech, spec.param, {}, 0};
+  switch (spec.param) {
+    case Param::kGcm:
+    case Param::kChaCha:
+      m.bytes = in.iv12;
+      break;
+    case Param::kCbcIv:
+      m.bytes = in.iv16;
+      break;
+    case Param::kEcdh:
+      m.bytes = spec.key == KeyId::kX25519     ? in.x25519_peer_public
+                : spec.key == KeyId::kP384Ecdh ? in.p384_peer_public
+                                               : in.p256_peer_public;
+      m.value_len = spec.key == KeyId::kP384Ecdh ? 48 : 32;
+      break;
+    default:
+      break;
+  }
+  return m;
 }
 
 std::string Hex(ByteSpan b) {
@@ -153,13 +388,6 @@ Buf Sha256(ByteSpan in) {
   return out;
 }
 
-Buf HmacSha256(ByteSpan key, ByteSpan in) {
-  Buf out(32);
-  unsigned len = 0;
-  HMAC(EVP_sha256(), key.data(), key.size(), in.data(), in.size(), out.data(), &len);
-  return out;
-}
-
 namespace {
 
 Buf AeadSeal(const EVP_AEAD* aead, ByteSpan key, ByteSpan nonce, ByteSpan in) {
@@ -174,34 +402,6 @@ Buf AeadSeal(const EVP_AEAD* aead, ByteSpan key, ByteSpan nonce, ByteSpan in) {
   return out;
 }
 
-bssl::UniquePtr<RSA> RsaPublic(ByteSpan n, ByteSpan e) {
-  bssl::UniquePtr<RSA> rsa(RSA_new());
-  if (!RSA_set0_key(rsa.get(), BN_bin2bn(n.data(), n.size(), nullptr),
-                    BN_bin2bn(e.data(), e.size(), nullptr), nullptr))
-    return nullptr;
-  return rsa;
-}
-
-bssl::UniquePtr<EC_KEY> P256Public(ByteSpan point) {
-  bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
-  bssl::UniquePtr<EC_POINT> p(EC_POINT_new(EC_KEY_get0_group(k.get())));
-  if (!EC_POINT_oct2point(EC_KEY_get0_group(k.get()), p.get(), point.data(), point.size(),
-                          nullptr) ||
-      !EC_KEY_set_public_key(k.get(), p.get()))
-    return nullptr;
-  return k;
-}
-
-}  // namespace
-
-Buf AesGcmSeal(ByteSpan key, ByteSpan iv, ByteSpan in) {
-  return AeadSeal(EVP_aead_aes_256_gcm(), key, iv, in);
-}
-
-Buf ChaChaPolySeal(ByteSpan key, ByteSpan nonce, ByteSpan in) {
-  return AeadSeal(EVP_aead_chacha20_poly1305(), key, nonce, in);
-}
-
 Buf AesCbcPadEncrypt(ByteSpan key, ByteSpan iv, ByteSpan in) {
   bssl::ScopedEVP_CIPHER_CTX ctx;
   Buf out(in.size() + 16);
@@ -214,52 +414,163 @@ Buf AesCbcPadEncrypt(ByteSpan key, ByteSpan iv, ByteSpan in) {
   return out;
 }
 
-bool EcdsaP256Verify(ByteSpan point, ByteSpan digest, ByteSpan sig) {
-  auto k = P256Public(point);
-  if (!k || sig.size() != 64) return false;
+bssl::UniquePtr<RSA> RsaPublic(ByteSpan n, ByteSpan e) {
+  bssl::UniquePtr<RSA> rsa(RSA_new());
+  if (!RSA_set0_key(rsa.get(), BN_bin2bn(n.data(), n.size(), nullptr),
+                    BN_bin2bn(e.data(), e.size(), nullptr), nullptr))
+    return nullptr;
+  return rsa;
+}
+
+bssl::UniquePtr<EC_KEY> EcPublic(int nid, ByteSpan point) {
+  bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(nid));
+  bssl::UniquePtr<EC_POINT> p(EC_POINT_new(EC_KEY_get0_group(k.get())));
+  if (!EC_POINT_oct2point(EC_KEY_get0_group(k.get()), p.get(), point.data(), point.size(),
+                          nullptr) ||
+      !EC_KEY_set_public_key(k.get(), p.get()))
+    return nullptr;
+  return k;
+}
+
+// OaepCtx returns an EVP_PKEY_CTX for RSA-OAEP with SHA-256 and MGF1-SHA-256
+// on |rsa|, initialised to encrypt or decrypt.
+bssl::UniquePtr<EVP_PKEY_CTX> OaepCtx(RSA* rsa, bool encrypt) {
+  bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new());
+  if (!EVP_PKEY_set1_RSA(pkey.get(), rsa)) return nullptr;
+  bssl::UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new(pkey.get(), nullptr));
+  if (!ctx || !(encrypt ? EVP_PKEY_encrypt_init(ctx.get()) : EVP_PKEY_decrypt_init(ctx.get())) ||
+      !EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) ||
+      !EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), EVP_sha256()) ||
+      !EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), EVP_sha256()))
+    return nullptr;
+  return ctx;
+}
+
+// EcdsaVerify checks the r || s signature |sig| of |digest| under |point|.
+bool EcdsaVerify(int nid, ByteSpan point, ByteSpan digest, ByteSpan sig) {
+  auto k = EcPublic(nid, point);
+  if (!k || sig.empty() || sig.size() % 2) return false;
+  const size_t half = sig.size() / 2;
   bssl::UniquePtr<ECDSA_SIG> s(ECDSA_SIG_new());
-  BN_bin2bn(sig.data(), 32, s->r);
-  BN_bin2bn(sig.data() + 32, 32, s->s);
+  BN_bin2bn(sig.data(), half, s->r);
+  BN_bin2bn(sig.data() + half, half, s->s);
   return ECDSA_do_verify(digest.data(), digest.size(), s.get(), k.get()) == 1;
 }
 
-bool RsaPkcs1Sha256Verify(ByteSpan n, ByteSpan e, ByteSpan msg, ByteSpan sig) {
+bool RsaSha256Verify(ByteSpan n, ByteSpan e, ByteSpan msg, ByteSpan sig, bool pss) {
   auto rsa = RsaPublic(n, e);
   const Buf d = Sha256(msg);
-  return rsa && RSA_verify(NID_sha256, d.data(), d.size(), sig.data(), sig.size(), rsa.get()) == 1;
+  if (!rsa) return false;
+  if (pss)
+    return RSA_verify_pss_mgf1(rsa.get(), d.data(), d.size(), EVP_sha256(), EVP_sha256(), 32,
+                               sig.data(), sig.size()) == 1;
+  return RSA_verify(NID_sha256, d.data(), d.size(), sig.data(), sig.size(), rsa.get()) == 1;
 }
 
-bool RsaPssSha256Verify(ByteSpan n, ByteSpan e, ByteSpan msg, ByteSpan sig) {
-  auto rsa = RsaPublic(n, e);
-  const Buf d = Sha256(msg);
-  return rsa && RSA_verify_pss_mgf1(rsa.get(), d.data(), d.size(), EVP_sha256(), EVP_sha256(), 32,
-                                    sig.data(), sig.size()) == 1;
-}
-
-bool Ed25519Verify(ByteSpan pub, ByteSpan msg, ByteSpan sig) {
-  return pub.size() == 32 && sig.size() == 64 &&
-         ED25519_verify(msg.data(), msg.size(), sig.data(), pub.data()) == 1;
-}
-
-Buf X25519Shared(ByteSpan priv, ByteSpan peer_pub) {
-  Buf out(32);
-  if (priv.size() != 32 || peer_pub.size() != 32 ||
-      !X25519(out.data(), priv.data(), peer_pub.data()))
-    return {};
-  return out;
-}
-
-Buf EcdhP256Shared(ByteSpan priv, ByteSpan peer_point) {
-  auto k = P256Public(peer_point);
+Buf EcdhShared(int nid, ByteSpan priv, ByteSpan peer_point) {
+  auto k = EcPublic(nid, peer_point);
   if (!k) return {};
   bssl::UniquePtr<BIGNUM> d(BN_bin2bn(priv.data(), priv.size(), nullptr));
-  bssl::UniquePtr<EC_KEY> mine(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
+  bssl::UniquePtr<EC_KEY> mine(EC_KEY_new_by_curve_name(nid));
   EC_KEY_set_private_key(mine.get(), d.get());
-  Buf out(32);
+  Buf out(priv.size());
   if (ECDH_compute_key(out.data(), out.size(), EC_KEY_get0_public_key(k.get()), mine.get(),
-                       nullptr) != 32)
+                       nullptr) != static_cast<int>(out.size()))
     return {};
   return out;
+}
+
+}  // namespace
+
+Buf ExpectedOutput(Op op) {
+  const Inputs& in = Inputs::Get();
+  const ByteSpan msg = OpMessage(op);
+  const OpSpec& spec = GetOpSpec(op);
+  switch (spec.mech) {
+    case CKM_SHA256:
+      return Sha256(msg);
+    case CKM_SHA256_HMAC: {
+      Buf out(32);
+      unsigned len = 0;
+      HMAC(EVP_sha256(), in.hmac_key.data(), in.hmac_key.size(), msg.data(), msg.size(), out.data(),
+           &len);
+      return out;
+    }
+    case CKM_AES_CMAC: {
+      Buf out(16);
+      if (!AES_CMAC(out.data(), in.aes_key.data(), in.aes_key.size(), msg.data(), msg.size()))
+        return {};
+      return out;
+    }
+    case CKM_AES_GCM:
+      return spec.call == Call::kDecrypt
+                 ? Buf()
+                 : AeadSeal(EVP_aead_aes_256_gcm(), in.aes_key, in.iv12, msg);
+    case CKM_CHACHA20_POLY1305:
+      return AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
+    case CKM_AES_CBC_PAD:
+      return spec.call == Call::kDecrypt ? Buf() : AesCbcPadEncrypt(in.aes_key, in.iv16, msg);
+    default:
+      return {};
+  }
+}
+
+Buf Ciphertext(Op op, const KeyPair& key) {
+  const Inputs& in = Inputs::Get();
+  const ByteSpan msg = OpMessage(op);
+  switch (GetOpSpec(op).mech) {
+    case CKM_AES_GCM:
+      return AeadSeal(EVP_aead_aes_256_gcm(), in.aes_key, in.iv12, msg);
+    case CKM_AES_CBC_PAD:
+      return AesCbcPadEncrypt(in.aes_key, in.iv16, msg);
+    case CKM_RSA_PKCS_OAEP: {
+      auto rsa = RsaPublic(key.n, key.e);
+      auto ctx = rsa ? OaepCtx(rsa.get(), true) : nullptr;
+      Buf out(key.n.size());
+      size_t len = out.size();
+      if (!ctx || !EVP_PKEY_encrypt(ctx.get(), out.data(), &len, msg.data(), msg.size())) return {};
+      out.resize(len);
+      return out;
+    }
+    default:
+      return {};
+  }
+}
+
+bool VerifySignature(Op op, const KeyPair& key, ByteSpan sig) {
+  const ByteSpan msg = OpMessage(op);
+  const OpSpec& spec = GetOpSpec(op);
+  switch (spec.mech) {
+    case CKM_ECDSA:
+      return EcdsaVerify(GetKeySpec(spec.key).nid, key.point, msg, sig);
+    case CKM_SHA256_RSA_PKCS:
+    case CKM_SHA256_RSA_PKCS_PSS:
+      return RsaSha256Verify(key.n, key.e, msg, sig, spec.mech == CKM_SHA256_RSA_PKCS_PSS);
+    case CKM_EDDSA:
+      return key.point.size() == 32 && sig.size() == 64 &&
+             ED25519_verify(msg.data(), msg.size(), sig.data(), key.point.data()) == 1;
+    default:
+      return false;
+  }
+}
+
+Buf SharedSecret(Op op, const KeyPair& key) {
+  const Inputs& in = Inputs::Get();
+  switch (GetOpSpec(op).key) {
+    case KeyId::kX25519: {
+      Buf out(32);
+      if (key.point.size() != 32 ||
+          !X25519(out.data(), in.x25519_peer_private.data(), key.point.data()))
+        return {};
+      return out;
+    }
+    case KeyId::kP256Ecdh:
+      return EcdhShared(NID_X9_62_prime256v1, in.p256_peer_private, key.point);
+    case KeyId::kP384Ecdh:
+      return EcdhShared(NID_secp384r1, in.p384_peer_private, key.point);
+    default:
+      return {};
+  }
 }
 
 Buf EcPointFromAttribute(ByteSpan value, size_t raw_size) {
@@ -301,19 +612,50 @@ class BoringSslTarget : public Target {
 
 // Keys the floor signs with, made once.
 struct FloorKeys {
-  bssl::UniquePtr<EC_KEY> p256;
-  bssl::UniquePtr<RSA> rsa;
+  bssl::UniquePtr<EC_KEY> p256, p384, p521;
+  bssl::UniquePtr<RSA> rsa2048, rsa3072, rsa4096;
   uint8_t ed_public[32], ed_private[64];
   uint8_t x_public[32], x_private[32];
+
+  EC_KEY* Ec(KeyId id) const {
+    switch (id) {
+      case KeyId::kP384:
+      case KeyId::kP384Ecdh:
+        return p384.get();
+      case KeyId::kP521:
+        return p521.get();
+      default:
+        return p256.get();
+    }
+  }
+  RSA* Rsa(KeyId id) const {
+    return id == KeyId::kRsa4096   ? rsa4096.get()
+           : id == KeyId::kRsa3072 ? rsa3072.get()
+                                   : rsa2048.get();
+  }
+
   static const FloorKeys& Get() {
     static const FloorKeys* keys = [] {
       auto* k = new FloorKeys;
-      k->p256.reset(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
-      EC_KEY_generate_key(k->p256.get());
-      k->rsa.reset(RSA_new());
-      bssl::UniquePtr<BIGNUM> e(BN_new());
-      BN_set_word(e.get(), RSA_F4);
-      RSA_generate_key_ex(k->rsa.get(), 2048, e.get(), nullptr);
+      auto ec = [](int nid) {
+        bssl::UniquePtr<EC_KEY> key(EC_KEY_new_by_curve_name(nid));
+        EC_KEY_generate_key(key.get());
+        return key;
+      };
+      k->p256 = ec(NID_X9_62_prime256v1);
+      k->p384 = ec(NID_secp384r1);
+      k->p521 = ec(NID_secp521r1);
+      auto rsa = [](int bits) {
+        bssl::UniquePtr<RSA> key(RSA_new());
+        bssl::UniquePtr<BIGNUM> e(BN_new());
+        BN_set_word(e.get(), RSA_F4);
+        RSA_generate_key_ex(key.get(), bits, e.get(), nullptr);
+        return key;
+      };
+      std::fprintf(stderr, "[boringssl] generating RSA-2048/3072/4096 keys\n");
+      k->rsa2048 = rsa(2048);
+      k->rsa3072 = rsa(3072);
+      k->rsa4096 = rsa(4096);
       ED25519_keypair(k->ed_public, k->ed_private);
       X25519_keypair(k->x_public, k->x_private);
       return k;
@@ -322,20 +664,163 @@ struct FloorKeys {
   }
 };
 
+Prepared AeadFloor(Op op, ByteSpan msg) {
+  const Inputs& in = Inputs::Get();
+  struct State {
+    bssl::ScopedEVP_AEAD_CTX ctx;
+    Buf out;
+    Buf nonce;
+    Buf sealed;
+  };
+  auto st = std::make_shared<State>();
+  const bool gcm = GetOpSpec(op).mech == CKM_AES_GCM;
+  const Buf& key = gcm ? in.aes_key : in.chacha_key;
+  EVP_AEAD_CTX_init(st->ctx.get(), gcm ? EVP_aead_aes_256_gcm() : EVP_aead_chacha20_poly1305(),
+                    key.data(), key.size(), 16, nullptr);
+  st->out.resize(msg.size() + 16);
+  st->nonce = in.iv12;
+  if (GetOpSpec(op).call == Call::kDecrypt) {
+    st->sealed = Ciphertext(op, {});
+    return {"", [st] {
+              size_t len;
+              return EVP_AEAD_CTX_open(st->ctx.get(), st->out.data(), &len, st->out.size(),
+                                       st->nonce.data(), st->nonce.size(), st->sealed.data(),
+                                       st->sealed.size(), nullptr, 0) == 1;
+            }};
+  }
+  return {"", [st, msg] {
+            size_t len;
+            return EVP_AEAD_CTX_seal(st->ctx.get(), st->out.data(), &len, st->out.size(),
+                                     st->nonce.data(), st->nonce.size(), msg.data(), msg.size(),
+                                     nullptr, 0) == 1;
+          }};
+}
+
+Prepared CbcFloor(Op op, ByteSpan msg) {
+  const Inputs& in = Inputs::Get();
+  struct State {
+    bssl::ScopedEVP_CIPHER_CTX ctx;
+    Buf in, out;
+  };
+  auto st = std::make_shared<State>();
+  st->out.resize(msg.size() + 16);
+  if (GetOpSpec(op).call == Call::kDecrypt) {
+    st->in = Ciphertext(op, {});
+    return {"", [st, &in] {
+              int l1, l2;
+              return EVP_DecryptInit_ex(st->ctx.get(), EVP_aes_256_cbc(), nullptr,
+                                        in.aes_key.data(), in.iv16.data()) &&
+                     EVP_DecryptUpdate(st->ctx.get(), st->out.data(), &l1, st->in.data(),
+                                       st->in.size()) &&
+                     EVP_DecryptFinal_ex(st->ctx.get(), st->out.data() + l1, &l2);
+            }};
+  }
+  return {"", [st, msg, &in] {
+            int l1, l2;
+            return EVP_EncryptInit_ex(st->ctx.get(), EVP_aes_256_cbc(), nullptr, in.aes_key.data(),
+                                      in.iv16.data()) &&
+                   EVP_EncryptUpdate(st->ctx.get(), st->out.data(), &l1, msg.data(), msg.size()) &&
+                   EVP_EncryptFinal_ex(st->ctx.get(), st->out.data() + l1, &l2);
+          }};
+}
+
+Prepared EcdsaFloor(Op op, ByteSpan msg, EC_KEY* key) {
+  if (GetOpSpec(op).call == Call::kSign) {
+    auto sig = std::make_shared<Buf>(ECDSA_size(key));
+    return {"", [sig, msg, key] {
+              unsigned len;
+              return ECDSA_sign(0, msg.data(), msg.size(), sig->data(), &len, key) == 1;
+            }};
+  }
+  bssl::UniquePtr<ECDSA_SIG> s(ECDSA_do_sign(msg.data(), msg.size(), key));
+  std::shared_ptr<ECDSA_SIG> sig(s.release(), ECDSA_SIG_free);
+  if (ECDSA_do_verify(msg.data(), msg.size(), sig.get(), key) != 1) return Failed("ECDSA verify");
+  return {"",
+          [sig, msg, key] { return ECDSA_do_verify(msg.data(), msg.size(), sig.get(), key) == 1; }};
+}
+
+Prepared RsaFloor(Op op, ByteSpan msg, RSA* rsa) {
+  const bool pss = GetOpSpec(op).mech == CKM_SHA256_RSA_PKCS_PSS;
+  auto sig = std::make_shared<Buf>(RSA_size(rsa));
+  if (GetOpSpec(op).call == Call::kSign) {
+    return {"", [sig, msg, pss, rsa] {
+              uint8_t d[32];
+              SHA256(msg.data(), msg.size(), d);
+              if (pss) {
+                size_t len;
+                return RSA_sign_pss_mgf1(rsa, &len, sig->data(), sig->size(), d, 32, EVP_sha256(),
+                                         EVP_sha256(), 32) == 1;
+              }
+              unsigned len;
+              return RSA_sign(NID_sha256, d, 32, sig->data(), &len, rsa) == 1;
+            }};
+  }
+  uint8_t d[32];
+  SHA256(msg.data(), msg.size(), d);
+  size_t len;
+  unsigned ulen;
+  if (pss ? !RSA_sign_pss_mgf1(rsa, &len, sig->data(), sig->size(), d, 32, EVP_sha256(),
+                               EVP_sha256(), 32)
+          : !RSA_sign(NID_sha256, d, 32, sig->data(), &ulen, rsa))
+    return Failed("RSA sign");
+  // Verify with the public half only, as a verifier holds it.
+  std::shared_ptr<RSA> pub(RSAPublicKey_dup(rsa), RSA_free);
+  return {"", [sig, msg, pss, pub] {
+            uint8_t d[32];
+            SHA256(msg.data(), msg.size(), d);
+            if (pss)
+              return RSA_verify_pss_mgf1(pub.get(), d, 32, EVP_sha256(), EVP_sha256(), 32,
+                                         sig->data(), sig->size()) == 1;
+            return RSA_verify(NID_sha256, d, 32, sig->data(), sig->size(), pub.get()) == 1;
+          }};
+}
+
+Prepared OaepFloor(Op op, ByteSpan msg, RSA* rsa) {
+  struct State {
+    bssl::UniquePtr<EVP_PKEY_CTX> ctx;
+    Buf in, out;
+  };
+  auto st = std::make_shared<State>();
+  const bool encrypt = GetOpSpec(op).call == Call::kEncrypt;
+  // Encrypt with the public half only.
+  bssl::UniquePtr<RSA> pub(RSAPublicKey_dup(rsa));
+  st->ctx = OaepCtx(encrypt ? pub.get() : rsa, encrypt);
+  if (!st->ctx) return Failed("OAEP context");
+  st->out.resize(RSA_size(rsa));
+  if (encrypt) {
+    return {"", [st, msg] {
+              size_t len = st->out.size();
+              return EVP_PKEY_encrypt(st->ctx.get(), st->out.data(), &len, msg.data(),
+                                      msg.size()) == 1;
+            }};
+  }
+  auto enc = OaepCtx(pub.get(), true);
+  st->in.resize(RSA_size(rsa));
+  size_t len = st->in.size();
+  if (!EVP_PKEY_encrypt(enc.get(), st->in.data(), &len, msg.data(), msg.size()))
+    return Failed("OAEP encrypt");
+  st->in.resize(len);
+  return {"", [st] {
+            size_t len = st->out.size();
+            return EVP_PKEY_decrypt(st->ctx.get(), st->out.data(), &len, st->in.data(),
+                                    st->in.size()) == 1;
+          }};
+}
+
 Prepared BoringSslThread::Prepare(Op op, int64_t) {
   const Inputs& in = Inputs::Get();
   const FloorKeys& keys = FloorKeys::Get();
   const ByteSpan msg = OpMessage(op);
-  switch (op) {
-    case Op::kSha256_64:
-    case Op::kSha256_8K: {
+  const OpSpec& spec = GetOpSpec(op);
+  switch (spec.mech) {
+    case CKM_SHA256: {
       auto out = std::make_shared<Buf>(32);
       return {"", [msg, out] {
                 SHA256(msg.data(), msg.size(), out->data());
                 return true;
               }};
     }
-    case Op::kHmacSha256_64: {
+    case CKM_SHA256_HMAC: {
       auto out = std::make_shared<Buf>(32);
       return {"", [msg, out, key = in.hmac_key] {
                 unsigned len;
@@ -343,143 +828,76 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
                             out->data(), &len) != nullptr;
               }};
     }
-    case Op::kAesGcm_1K:
-    case Op::kAesGcm_8K:
-    case Op::kChaChaPoly_1K: {
-      struct State {
-        bssl::ScopedEVP_AEAD_CTX ctx;
-        Buf out;
-        Buf nonce;
-      };
-      auto st = std::make_shared<State>();
-      const bool gcm = op != Op::kChaChaPoly_1K;
-      const Buf& key = gcm ? in.aes_key : in.chacha_key;
-      EVP_AEAD_CTX_init(st->ctx.get(), gcm ? EVP_aead_aes_256_gcm() : EVP_aead_chacha20_poly1305(),
-                        key.data(), key.size(), 16, nullptr);
-      st->out.resize(msg.size() + 16);
-      st->nonce = in.iv12;
-      return {"", [st, msg] {
+    case CKM_AES_CMAC: {
+      std::shared_ptr<CMAC_CTX> ctx(CMAC_CTX_new(), CMAC_CTX_free);
+      if (!CMAC_Init(ctx.get(), in.aes_key.data(), in.aes_key.size(), EVP_aes_256_cbc(), nullptr))
+        return Failed("CMAC_Init");
+      auto out = std::make_shared<Buf>(16);
+      return {"", [ctx, msg, out] {
                 size_t len;
-                return EVP_AEAD_CTX_seal(st->ctx.get(), st->out.data(), &len, st->out.size(),
-                                         st->nonce.data(), st->nonce.size(), msg.data(), msg.size(),
-                                         nullptr, 0) == 1;
+                return CMAC_Reset(ctx.get()) && CMAC_Update(ctx.get(), msg.data(), msg.size()) &&
+                       CMAC_Final(ctx.get(), out->data(), &len);
               }};
     }
-    case Op::kAesCbcPad_8K: {
-      struct State {
-        bssl::ScopedEVP_CIPHER_CTX ctx;
-        Buf out;
-      };
-      auto st = std::make_shared<State>();
-      st->out.resize(msg.size() + 16);
-      return {"", [st, msg, &in] {
-                int l1, l2;
-                return EVP_EncryptInit_ex(st->ctx.get(), EVP_aes_256_cbc(), nullptr,
-                                          in.aes_key.data(), in.iv16.data()) &&
-                       EVP_EncryptUpdate(st->ctx.get(), st->out.data(), &l1, msg.data(),
-                                         msg.size()) &&
-                       EVP_EncryptFinal_ex(st->ctx.get(), st->out.data() + l1, &l2);
-              }};
-    }
-    case Op::kEcdsaP256Sign: {
-      auto sig = std::make_shared<Buf>(ECDSA_size(keys.p256.get()));
-      return {"", [sig, msg, &keys] {
-                unsigned len;
-                return ECDSA_sign(0, msg.data(), msg.size(), sig->data(), &len, keys.p256.get()) ==
-                       1;
-              }};
-    }
-    case Op::kEcdsaP256Verify: {
-      bssl::UniquePtr<ECDSA_SIG> s(ECDSA_do_sign(msg.data(), msg.size(), keys.p256.get()));
-      std::shared_ptr<ECDSA_SIG> sig(s.release(), ECDSA_SIG_free);
-      if (ECDSA_do_verify(msg.data(), msg.size(), sig.get(), keys.p256.get()) != 1)
-        return Failed("ECDSA verify");
-      return {"", [sig, msg, &keys] {
-                return ECDSA_do_verify(msg.data(), msg.size(), sig.get(), keys.p256.get()) == 1;
-              }};
-    }
-    case Op::kRsaPkcs1Sign:
-    case Op::kRsaPssSign: {
-      auto sig = std::make_shared<Buf>(RSA_size(keys.rsa.get()));
-      const bool pss = op == Op::kRsaPssSign;
-      return {"", [sig, msg, pss, &keys] {
-                uint8_t d[32];
-                SHA256(msg.data(), msg.size(), d);
-                if (pss) {
-                  size_t len;
-                  return RSA_sign_pss_mgf1(keys.rsa.get(), &len, sig->data(), sig->size(), d, 32,
-                                           EVP_sha256(), EVP_sha256(), 32) == 1;
-                }
-                unsigned len;
-                return RSA_sign(NID_sha256, d, 32, sig->data(), &len, keys.rsa.get()) == 1;
-              }};
-    }
-    case Op::kRsaPkcs1Verify:
-    case Op::kRsaPssVerify: {
-      const bool pss = op == Op::kRsaPssVerify;
-      auto sig = std::make_shared<Buf>(RSA_size(keys.rsa.get()));
-      uint8_t d[32];
-      SHA256(msg.data(), msg.size(), d);
-      size_t len;
-      unsigned ulen;
-      if (pss ? !RSA_sign_pss_mgf1(keys.rsa.get(), &len, sig->data(), sig->size(), d, 32,
-                                   EVP_sha256(), EVP_sha256(), 32)
-              : !RSA_sign(NID_sha256, d, 32, sig->data(), &ulen, keys.rsa.get()))
-        return Failed("RSA sign");
-      // Verify with the public half only, as a verifier holds it.
-      std::shared_ptr<RSA> pub(RSAPublicKey_dup(keys.rsa.get()), RSA_free);
-      return {"", [sig, msg, pss, pub] {
-                uint8_t d[32];
-                SHA256(msg.data(), msg.size(), d);
-                if (pss)
-                  return RSA_verify_pss_mgf1(pub.get(), d, 32, EVP_sha256(), EVP_sha256(), 32,
-                                             sig->data(), sig->size()) == 1;
-                return RSA_verify(NID_sha256, d, 32, sig->data(), sig->size(), pub.get()) == 1;
-              }};
-    }
-    case Op::kEd25519Sign: {
+    case CKM_AES_GCM:
+    case CKM_CHACHA20_POLY1305:
+      return AeadFloor(op, msg);
+    case CKM_AES_CBC_PAD:
+      return CbcFloor(op, msg);
+    case CKM_ECDSA:
+      return EcdsaFloor(op, msg, keys.Ec(spec.key));
+    case CKM_SHA256_RSA_PKCS:
+    case CKM_SHA256_RSA_PKCS_PSS:
+      return RsaFloor(op, msg, keys.Rsa(spec.key));
+    case CKM_RSA_PKCS_OAEP:
+      return OaepFloor(op, msg, keys.Rsa(spec.key));
+    case CKM_EDDSA: {
       auto sig = std::make_shared<Buf>(64);
-      return {"", [sig, msg, &keys] {
-                return ED25519_sign(sig->data(), msg.data(), msg.size(), keys.ed_private) == 1;
-              }};
-    }
-    case Op::kEd25519Verify: {
-      auto sig = std::make_shared<Buf>(64);
+      if (spec.call == Call::kSign) {
+        return {"", [sig, msg, &keys] {
+                  return ED25519_sign(sig->data(), msg.data(), msg.size(), keys.ed_private) == 1;
+                }};
+      }
       ED25519_sign(sig->data(), msg.data(), msg.size(), keys.ed_private);
       return {"", [sig, msg, &keys] {
                 return ED25519_verify(msg.data(), msg.size(), sig->data(), keys.ed_public) == 1;
               }};
     }
-    case Op::kX25519Derive: {
-      auto out = std::make_shared<Buf>(32);
-      return {"", [out, &in, &keys] {
-                return X25519(out->data(), keys.x_private, in.x25519_peer_public.data()) == 1;
-              }};
-    }
-    case Op::kEcdhP256Derive: {
+    case CKM_ECDH1_DERIVE: {
+      auto out = std::make_shared<Buf>(48);
+      if (spec.key == KeyId::kX25519) {
+        return {"", [out, &in, &keys] {
+                  return X25519(out->data(), keys.x_private, in.x25519_peer_public.data()) == 1;
+                }};
+      }
       // The peer point arrives as bytes, as CK_ECDH1_DERIVE_PARAMS gives it.
-      auto out = std::make_shared<Buf>(32);
-      return {"", [out, &in, &keys] {
-                const EC_GROUP* g = EC_KEY_get0_group(keys.p256.get());
+      EC_KEY* key = keys.Ec(spec.key);
+      const MechArgs m = MakeMechArgs(op);
+      return {"", [out, peer = m.bytes, n = m.value_len, key] {
+                const EC_GROUP* g = EC_KEY_get0_group(key);
                 bssl::UniquePtr<EC_POINT> p(EC_POINT_new(g));
-                return EC_POINT_oct2point(g, p.get(), in.p256_peer_public.data(),
-                                          in.p256_peer_public.size(), nullptr) &&
-                       ECDH_compute_key(out->data(), 32, p.get(), keys.p256.get(), nullptr) == 32;
+                return EC_POINT_oct2point(g, p.get(), peer.data(), peer.size(), nullptr) &&
+                       ECDH_compute_key(out->data(), n, p.get(), key, nullptr) ==
+                           static_cast<int>(n);
               }};
     }
-    case Op::kRandom32: {
-      auto out = std::make_shared<Buf>(32);
-      return {"", [out] { return RAND_bytes(out->data(), out->size()) == 1; }};
-    }
-    case Op::kEcP256GenerateKeyPair:
+    case CKM_EC_KEY_PAIR_GEN:
       return {"", [] {
                 bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
                 return EC_KEY_generate_key(k.get()) == 1;
               }};
-    case Op::kGetAttribute:
-    case Op::kSessionOpenClose:
-    case Op::kFind:
+    case CKM_EC_EDWARDS_KEY_PAIR_GEN:
+      return {"", [] {
+                uint8_t pub[32], priv[64];
+                ED25519_keypair(pub, priv);
+                return true;
+              }};
+    default:
       break;
+  }
+  if (op == Op::kRandom32) {
+    auto out = std::make_shared<Buf>(32);
+    return {"", [out] { return RAND_bytes(out->data(), out->size()) == 1; }};
   }
   return NotAvailable("no token");
 }

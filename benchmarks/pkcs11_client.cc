@@ -58,6 +58,13 @@ std::unique_ptr<Pkcs11Module> Pkcs11Module::Load(const std::string& path, std::s
     return nullptr;
   }
   m->f_ = f;
+  // The 3.x table, for the message API, where the module has one.
+  auto get_interface = reinterpret_cast<CK_C_GetInterface>(dlsym(m->handle_, "C_GetInterface"));
+  CK_INTERFACE* i = nullptr;
+  CK_UTF8CHAR name[] = "PKCS 11";
+  if (get_interface != nullptr && get_interface(name, nullptr, &i, 0) == CKR_OK && i != nullptr &&
+      i->pFunctionList != nullptr && static_cast<CK_VERSION*>(i->pFunctionList)->major >= 3)
+    m->f3_ = static_cast<CK_FUNCTION_LIST_3_0*>(i->pFunctionList);
   return m;
 }
 
@@ -151,12 +158,13 @@ bool Pkcs11Module::HasMechanism(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_FLAG
 }
 
 Pkcs11Session::Pkcs11Session(Pkcs11Session&& other) noexcept
-    : f_(other.f_), h_(std::exchange(other.h_, CK_INVALID_HANDLE)) {}
+    : f_(other.f_), f3_(other.f3_), h_(std::exchange(other.h_, CK_INVALID_HANDLE)) {}
 
 Pkcs11Session& Pkcs11Session::operator=(Pkcs11Session&& other) noexcept {
   if (this != &other) {
     Close();
     f_ = other.f_;
+    f3_ = other.f3_;
     h_ = std::exchange(other.h_, CK_INVALID_HANDLE);
   }
   return *this;
@@ -171,6 +179,7 @@ CK_RV Pkcs11Session::Open(const Pkcs11Module& module, CK_SLOT_ID slot, Pkcs11Ses
   if (rv != CKR_OK) return rv;
   out->Close();
   out->f_ = module.f();
+  out->f3_ = module.f3();
   out->h_ = h;
   return CKR_OK;
 }
@@ -261,6 +270,19 @@ CK_RV Pkcs11Session::FindObjects(Attrs& tmpl, std::span<CK_OBJECT_HANDLE> out,
 
 CK_RV Pkcs11Session::GenerateRandom(std::span<uint8_t> out) const {
   return f_->C_GenerateRandom(h_, out.data(), out.size());
+}
+
+CK_RV Pkcs11Session::MessageEncryptInit(CK_MECHANISM& m, CK_OBJECT_HANDLE key) const {
+  if (f3_ == nullptr) return CKR_FUNCTION_NOT_SUPPORTED;
+  return f3_->C_MessageEncryptInit(h_, &m, key);
+}
+
+CK_RV Pkcs11Session::EncryptMessage(void* params, CK_ULONG params_len, ByteSpan aad, ByteSpan in,
+                                    std::span<uint8_t> out, CK_ULONG* out_len) const {
+  if (f3_ == nullptr) return CKR_FUNCTION_NOT_SUPPORTED;
+  *out_len = out.size();
+  return f3_->C_EncryptMessage(h_, params, params_len, const_cast<uint8_t*>(aad.data()), aad.size(),
+                               const_cast<uint8_t*>(in.data()), in.size(), out.data(), out_len);
 }
 
 }  // namespace cryptoki::bench

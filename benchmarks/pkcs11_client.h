@@ -69,6 +69,9 @@ class Pkcs11Module {
   Pkcs11Module& operator=(const Pkcs11Module&) = delete;
 
   CK_FUNCTION_LIST* f() const { return f_; }
+  // f3 returns the module's PKCS#11 3.x table (C_GetInterface "PKCS 11"),
+  // null for a module without one (a 2.40 module such as SoftHSM 2.6).
+  CK_FUNCTION_LIST_3_0* f3() const { return f3_; }
   const std::string& path() const { return path_; }
   // Description returns the library description and version from C_GetInfo
   // ("SoftHSM 2.6").
@@ -92,6 +95,7 @@ class Pkcs11Module {
 
   void* handle_ = nullptr;
   CK_FUNCTION_LIST* f_ = nullptr;
+  CK_FUNCTION_LIST_3_0* f3_ = nullptr;
   std::string path_;
 };
 
@@ -137,8 +141,16 @@ class Pkcs11Session {
   CK_RV FindObjects(Attrs& tmpl, std::span<CK_OBJECT_HANDLE> out, CK_ULONG* count) const;
   CK_RV GenerateRandom(std::span<uint8_t> out) const;
 
+  // The 3.0 message API (through the module's f3 table):
+  // CKR_FUNCTION_NOT_SUPPORTED for a module without one.
+  CK_RV MessageEncryptInit(CK_MECHANISM& m, CK_OBJECT_HANDLE key) const;
+  // EncryptMessage encrypts |in| with the per-message |params| into |out|.
+  CK_RV EncryptMessage(void* params, CK_ULONG params_len, ByteSpan aad, ByteSpan in,
+                       std::span<uint8_t> out, CK_ULONG* out_len) const;
+
  private:
   CK_FUNCTION_LIST* f_ = nullptr;
+  CK_FUNCTION_LIST_3_0* f3_ = nullptr;
   CK_SESSION_HANDLE h_ = CK_INVALID_HANDLE;
 };
 
