@@ -61,7 +61,9 @@ class CAbiSoakTest : public CAbiTest {
     EXPECT_THAT(F()->C_EncryptMessage(h, &mp, sizeof mp, nullptr, 0, data, 10, out, &len),
                 CkrIs(CKR_OK));
     // An operation left active is freed by C_CloseSession.
-    if (i % 2) EXPECT_THAT(F()->C_MessageEncryptFinal(h), CkrIs(CKR_OK));
+    if (i % 2) {
+      EXPECT_THAT(F()->C_MessageEncryptFinal(h), CkrIs(CKR_OK));
+    }
     CK_MECHANISM cmac{CKM_AES_CMAC, nullptr, 0};
     len = sizeof out;
     EXPECT_THAT(F()->C_SignInit(h, &cmac, k), CkrIs(CKR_OK));
@@ -82,7 +84,9 @@ class CAbiSoakTest : public CAbiTest {
     CK_ATTRIBUTE vl[] = {{CKA_VALUE_LEN, &value_len, sizeof value_len}};
     EXPECT_THAT(F()->C_GetAttributeValue(h, k, vl, 1), CkrIs(CKR_OK));
     EXPECT_EQ(value_len, 32u);
-    if (i % 3) EXPECT_THAT(F()->C_DestroyObject(h, k), CkrIs(CKR_OK));  // else CloseSession does
+    if (i % 3) {  // else C_CloseSession destroys it
+      EXPECT_THAT(F()->C_DestroyObject(h, k), CkrIs(CKR_OK));
+    }
     // Every 50 rounds an EC key pair and a signature.
     if (i % 50 == 0) {
       CK_BYTE p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
