@@ -21,10 +21,35 @@ using AttributeType = CK_ATTRIBUTE_TYPE;
 
 // Attribute is one (type, value) pair; the value is the attribute's ABI
 // encoding (CK_BBOOL as one byte, CK_ULONG in host order, strings unpadded).
+// Values of up to kInline bytes (flags, numbers, most labels and IDs, AES-128
+// keys) live inside the Attribute; longer ones in one heap block. Either way
+// the bytes are wiped when the Attribute is destroyed or assigned over. A
+// value() view stays valid while the Attribute lives and is not moved.
 class Attribute {
  public:
-  Attribute(AttributeType type, ByteView value) : type_(type), value_(value.begin(), value.end()) {}
-  Attribute(AttributeType type, SecretBytes value) : type_(type), value_(std::move(value)) {}
+  static constexpr size_t kInline = 24;
+
+  Attribute(AttributeType type, ByteView value) : type_(type) { Assign(value); }
+  Attribute(AttributeType type, const SecretBytes& value) : type_(type) { Assign(value); }
+  Attribute(const Attribute& o) : type_(o.type_) { Assign(o.value()); }
+  Attribute(Attribute&& o) noexcept : type_(o.type_) { Take(o); }
+  Attribute& operator=(const Attribute& o) {
+    if (this != &o) {
+      Release();
+      type_ = o.type_;
+      Assign(o.value());
+    }
+    return *this;
+  }
+  Attribute& operator=(Attribute&& o) noexcept {
+    if (this != &o) {
+      Release();
+      type_ = o.type_;
+      Take(o);
+    }
+    return *this;
+  }
+  ~Attribute() { Release(); }
 
   static Attribute Bool(AttributeType type, bool v) {
     const CK_BBOOL b = v ? CK_TRUE : CK_FALSE;
@@ -38,30 +63,62 @@ class Attribute {
   }
 
   AttributeType type() const { return type_; }
-  ByteView value() const { return value_; }
-  const SecretBytes& bytes() const { return value_; }
+  ByteView value() const { return ByteView(data(), size_); }
 
   // AsBool returns the value as a CK_BBOOL, or nullopt if it is not one byte.
   std::optional<bool> AsBool() const {
-    if (value_.size() != sizeof(CK_BBOOL)) return std::nullopt;
-    return value_[0] != CK_FALSE;
+    if (size_ != sizeof(CK_BBOOL)) return std::nullopt;
+    return data()[0] != CK_FALSE;
   }
   // AsUlong returns the value as a CK_ULONG, or nullopt on a length mismatch.
   std::optional<CK_ULONG> AsUlong() const {
-    if (value_.size() != sizeof(CK_ULONG)) return std::nullopt;
+    if (size_ != sizeof(CK_ULONG)) return std::nullopt;
     CK_ULONG v;
-    memcpy(&v, value_.data(), sizeof v);
+    memcpy(&v, data(), sizeof v);
     return v;
   }
-  std::string AsString() const { return std::string(AsStringView(value_)); }
+  std::string AsString() const { return std::string(AsStringView(value())); }
 
   friend bool operator==(const Attribute& a, const Attribute& b) {
-    return a.type_ == b.type_ && Equal(a.value_, b.value_);
+    return a.type_ == b.type_ && Equal(a.value(), b.value());
   }
 
  private:
+  bool on_heap() const { return size_ > kInline; }
+  const uint8_t* data() const { return on_heap() ? heap_ : inline_; }
+  void Assign(ByteView v) {
+    size_ = v.size();
+    uint8_t* p = inline_;
+    if (on_heap()) p = heap_ = new uint8_t[size_];
+    if (size_ != 0) memcpy(p, v.data(), size_);
+  }
+  // Take moves |o|'s value here and leaves |o| empty (its inline bytes wiped).
+  void Take(Attribute& o) noexcept {
+    size_ = o.size_;
+    if (o.on_heap()) {
+      heap_ = o.heap_;
+    } else if (size_ != 0) {
+      memcpy(inline_, o.inline_, size_);
+      explicit_bzero(o.inline_, size_);
+    }
+    o.size_ = 0;
+  }
+  void Release() noexcept {
+    if (on_heap()) {
+      explicit_bzero(heap_, size_);
+      delete[] heap_;
+    } else if (size_ != 0) {
+      explicit_bzero(inline_, size_);
+    }
+    size_ = 0;
+  }
+
   AttributeType type_;
-  SecretBytes value_;
+  size_t size_ = 0;
+  union {
+    uint8_t inline_[kInline];
+    uint8_t* heap_;
+  };
 };
 
 // Template is an ordered list of attributes, as passed to C_CreateObject.
