@@ -26,6 +26,7 @@
 #include "cryptoki_c/attributes.h"
 #include "cryptoki_c/handle_map.h"
 #include "cryptoki_c/mechanism_params.h"
+#include "cryptoki_c/sharded_mutex.h"
 #include "pkcs11.h"
 
 namespace cryptoki {
@@ -54,8 +55,8 @@ struct State {
 // other call shares it for its duration. In a forked child both are replaced
 // (the parent's state is leaked, never used: its locks may be held by threads
 // that do not exist in the child).
-std::shared_mutex g_initial_mu;
-std::shared_mutex* g_mu = &g_initial_mu;
+ShardedSharedMutex g_initial_mu;
+ShardedSharedMutex* g_mu = &g_initial_mu;
 State* g_state = nullptr;
 
 // Slot events: C_WaitForSlotEvent blocks until C_Finalize.
@@ -79,7 +80,7 @@ void AtForkChild() {
     g_state->pid = getpid();
     return;
   }
-  g_mu = new std::shared_mutex;
+  g_mu = new ShardedSharedMutex;
   g_state = nullptr;  // leaked on purpose
   g_event_mu = new std::mutex;
   g_event_cv = new std::condition_variable;
@@ -116,7 +117,7 @@ CK_RV Guard(const char* name, F&& f) noexcept {
 template <class F>
 CK_RV WithState(const char* name, F&& f) noexcept {
   return Guard(name, [&]() -> CK_RV {
-    std::shared_lock<std::shared_mutex> l(*g_mu);
+    std::shared_lock<ShardedSharedMutex> l(*g_mu);
     if (g_state == nullptr || g_state->pid != CurrentPid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
     return f(*g_state);
   });
@@ -245,7 +246,7 @@ CK_RV Initialize(CK_VOID_PTR p) {
     if (given != 0 && given != 4) return CKR_ARGUMENTS_BAD;
     reserved = static_cast<const char*>(args->pReserved);
   }
-  std::unique_lock<std::shared_mutex> l(*g_mu);
+  std::unique_lock<ShardedSharedMutex> l(*g_mu);
   // A fork before the first C_Initialize happened before the atfork handler
   // existed: learn the pid afresh here.
   g_pid.store(getpid(), std::memory_order_relaxed);
@@ -276,7 +277,7 @@ CK_RV Initialize(CK_VOID_PTR p) {
 CK_RV Finalize(CK_VOID_PTR reserved) {
   if (reserved != nullptr) return CKR_ARGUMENTS_BAD;
   {
-    std::unique_lock<std::shared_mutex> l(*g_mu);
+    std::unique_lock<ShardedSharedMutex> l(*g_mu);
     if (g_state == nullptr || g_state->pid != CurrentPid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
     std::unique_ptr<State> state(g_state);
     g_state = nullptr;
@@ -1195,7 +1196,7 @@ CK_DEFINE_FUNCTION(CK_RV, C_WaitForSlotEvent)
     std::mutex* mu;
     std::condition_variable* cv;
     {
-      std::shared_lock<std::shared_mutex> l(*g_mu);
+      std::shared_lock<ShardedSharedMutex> l(*g_mu);
       if (g_state == nullptr || g_state->pid != CurrentPid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
       if (pSlot == nullptr || pReserved != nullptr) return CKR_ARGUMENTS_BAD;
       // Slots never change while the library runs (a token is never removed):
