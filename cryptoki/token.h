@@ -39,7 +39,7 @@ struct SessionState {
   SessionHandle handle = 0;
   bool rw = false;
   std::atomic<bool> closed{false};
-  mutable Mutex mu;
+  mutable ExclusiveMutex mu;
   // The running search (C_FindObjectsInit .. Final).
   bool finding ABSL_GUARDED_BY(mu) = false;
   std::vector<ObjectHandle> found ABSL_GUARDED_BY(mu);
