@@ -74,9 +74,17 @@ enum class Op {
   kGetAttribute,
   kSessionOpenClose,
   kFind,  // with the population size as argument
+  // The extended set (--extended) follows: Op values kExtended + i, made
+  // from the family table in module_bench_boringssl.cc.
+  kExtended = 1000,
 };
 
-// AllOps lists every op but kFind, in the order they run and are reported.
+// SelectExtended picks the op set AllOps lists: the default set (issue 8
+// and its additions) or, with |extended|, the extended set of every other
+// mechanism family. Call it before making any target.
+void SelectExtended(bool extended);
+// AllOps lists every op of the selected set but kFind, in the order they
+// run and are reported.
 std::span<const Op> AllOps();
 // OpName returns the benchmark name part: "SHA256_64B".
 const char* OpName(Op op);
@@ -114,6 +122,7 @@ enum class Param {
   kPss,     // SHA-256, MGF1-SHA-256, 32-byte salt
   kOaep,    // SHA-256, MGF1-SHA-256, no label
   kEcdh,    // CKD_NULL with the peer's public key in |bytes|
+  kCtr,     // CK_AES_CTR_PARAMS: 128 counter bits, counter block in |bytes|
 };
 
 // The keys a token target makes at start-up (token objects).
@@ -133,6 +142,9 @@ enum class KeyId {
   kRsa4096,
   kEd25519,
   kX25519,
+  kHmac64,  // 64 bytes: SoftHSM wants HMAC-SHA384/512 keys no shorter than the hash
+  kAes128,  // AES-128 encrypt/decrypt (extended set)
+  kDes3,    // DES3 encrypt/decrypt (extended set)
   kCount,
 };
 
@@ -176,10 +188,14 @@ MechArgs MakeMechArgs(Op op);
 // Fixed inputs shared by every target, so outputs can be compared.
 struct Inputs {
   Buf aes_key;     // 32 bytes (AES-GCM, AES-CBC, AES-CMAC)
+  Buf aes128_key;  // 16 bytes
+  Buf hmac64_key;  // 64 bytes
+  Buf des3_key;    // 24 bytes, odd parity
+  Buf iv8;         // DES3-CBC IV
   Buf hmac_key;    // 32 bytes
   Buf chacha_key;  // 32 bytes
   Buf iv12;        // GCM / ChaCha20-Poly1305 nonce
-  Buf iv16;        // CBC IV
+  Buf iv16;        // CBC / CTS IV, CTR counter block
   // Peer keys of the derive ops (made by BoringSSL).
   Buf x25519_peer_private, x25519_peer_public;  // 32 bytes each
   Buf p256_peer_private, p256_peer_public;      // 32 / 65 (uncompressed)

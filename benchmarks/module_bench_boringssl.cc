@@ -22,6 +22,10 @@
 
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "benchmarks/module_bench.h"
 
@@ -198,8 +202,58 @@ const OpRow kOps[] = {
     {Op::kFind, "Find", 0, {Call::kOther, kNoMech}},
 };
 
+// One family of the extended set: an op per payload size (64 B, 1 KiB,
+// 8 KiB), named <family>_<size>.
+struct Family {
+  const char* name;
+  OpSpec spec;
+};
+const Family kExtendedFamilies[] = {
+    {"SHA1", {Call::kDigest, CKM_SHA_1}},
+    {"SHA384", {Call::kDigest, CKM_SHA384}},
+    {"SHA512", {Call::kDigest, CKM_SHA512}},
+    {"HMAC_SHA1", {Call::kSign, CKM_SHA_1_HMAC, Param::kNone, KeyId::kHmac}},
+    {"HMAC_SHA384", {Call::kSign, CKM_SHA384_HMAC, Param::kNone, KeyId::kHmac64}},
+    {"HMAC_SHA512", {Call::kSign, CKM_SHA512_HMAC, Param::kNone, KeyId::kHmac64}},
+    {"AES128_ECB_Encrypt", {Call::kEncrypt, CKM_AES_ECB, Param::kNone, KeyId::kAes128}},
+    {"AES128_CBC_Encrypt", {Call::kEncrypt, CKM_AES_CBC, Param::kCbcIv, KeyId::kAes128}},
+    {"AES128_CTR_Encrypt", {Call::kEncrypt, CKM_AES_CTR, Param::kCtr, KeyId::kAes128}},
+    {"AES128_CTS_Encrypt", {Call::kEncrypt, CKM_AES_CTS, Param::kCbcIv, KeyId::kAes128}},
+    {"AES256_ECB_Encrypt", {Call::kEncrypt, CKM_AES_ECB, Param::kNone, KeyId::kAes}},
+    {"AES256_CBC_Encrypt", {Call::kEncrypt, CKM_AES_CBC, Param::kCbcIv, KeyId::kAes}},
+    {"AES256_CTR_Encrypt", {Call::kEncrypt, CKM_AES_CTR, Param::kCtr, KeyId::kAes}},
+    {"AES256_CTS_Encrypt", {Call::kEncrypt, CKM_AES_CTS, Param::kCbcIv, KeyId::kAes}},
+    {"AES256_CMAC", {Call::kSign, CKM_AES_CMAC, Param::kNone, KeyId::kCmac}},
+    {"ChaCha20_Poly1305_Decrypt",
+     {Call::kDecrypt, CKM_CHACHA20_POLY1305, Param::kChaCha, KeyId::kChaCha}},
+    {"DES3_CBC_Encrypt", {Call::kEncrypt, CKM_DES3_CBC, Param::kCbcIv, KeyId::kDes3}},
+};
+
+// ExtendedRows returns the rows of the extended set, made once from
+// kExtendedFamilies.
+const std::vector<OpRow>& ExtendedRows() {
+  static const std::vector<OpRow>* rows = [] {
+    auto* v = new std::vector<OpRow>;
+    static std::deque<std::string> names;  // stable storage for the names
+    const std::pair<size_t, const char*> sizes[] = {{64, "64B"}, {1024, "1KiB"}, {8192, "8KiB"}};
+    for (const Family& f : kExtendedFamilies) {
+      for (const auto& [bytes, size] : sizes) {
+        names.push_back(std::string(f.name) + "_" + size);
+        const Op op = static_cast<Op>(static_cast<int>(Op::kExtended) + v->size());
+        v->push_back(OpRow{op, names.back().c_str(), bytes, f.spec});
+      }
+    }
+    return v;
+  }();
+  return *rows;
+}
+
+bool extended_selected = false;
+
 const OpRow& Row(Op op) {
   for (const OpRow& r : kOps)
+    if (r.op == op) return r;
+  for (const OpRow& r : ExtendedRows())
     if (r.op == op) return r;
   std::fprintf(stderr, "module_bench: op %d missing from the table\n", static_cast<int>(op));
   std::abort();
@@ -227,6 +281,8 @@ void PeerKey(int nid, Buf* priv, Buf* pub) {
 
 }  // namespace
 
+void SelectExtended(bool extended) { extended_selected = extended; }
+
 std::span<const Op> AllOps() {
   static const std::vector<Op> ops = [] {
     std::vector<Op> v;
@@ -234,7 +290,12 @@ std::span<const Op> AllOps() {
       if (r.op != Op::kFind) v.push_back(r.op);
     return v;
   }();
-  return ops;
+  static const std::vector<Op> extended = [] {
+    std::vector<Op> v;
+    for (const OpRow& r : ExtendedRows()) v.push_back(r.op);
+    return v;
+  }();
+  return extended_selected ? extended : ops;
 }
 
 const char* OpName(Op op) { return Row(op).name; }
@@ -246,6 +307,13 @@ const Inputs& Inputs::Get() {
   static const Inputs* inputs = [] {
     auto* in = new Inputs;
     in->aes_key = Pattern(32, 11);
+    in->aes128_key = Pattern(16, 13);
+    in->hmac64_key = Pattern(64, 29);
+    in->des3_key = Pattern(24, 17);
+    // DES keys carry odd parity in each byte's low bit.
+    for (uint8_t& b : in->des3_key)
+      b = static_cast<uint8_t>((b & 0xfe) | !(__builtin_popcount(b & 0xfe) & 1));
+    in->iv8 = Pattern(8, 47);
     in->hmac_key = Pattern(32, 23);
     in->chacha_key = Pattern(32, 37);
     in->iv12 = Pattern(12, 41);
@@ -276,6 +344,21 @@ const KeySpec& GetKeySpec(KeyId id) {
                         .secret_type = CKK_GENERIC_SECRET,
                         .value = &in.hmac_key,
                         .label = "bench-hmac"};
+    at(KeyId::kHmac64) = {.name = "HMAC key (64 bytes)",
+                          .sign = true,
+                          .secret_type = CKK_GENERIC_SECRET,
+                          .value = &in.hmac64_key,
+                          .label = "bench-hmac64"};
+    at(KeyId::kAes128) = {.name = "AES-128 key",
+                          .crypt = true,
+                          .secret_type = CKK_AES,
+                          .value = &in.aes128_key,
+                          .label = "bench-aes128"};
+    at(KeyId::kDes3) = {.name = "DES3 key",
+                        .crypt = true,
+                        .secret_type = CKK_DES3,
+                        .value = &in.des3_key,
+                        .label = "bench-des3"};
     at(KeyId::kChaCha) = {.name = "ChaCha20 key",
                           .crypt = true,
                           .secret_type = CKK_CHACHA20,
@@ -358,6 +441,9 @@ MechArgs MakeMechArgs(Op op) {
       m.bytes = in.iv12;
       break;
     case Param::kCbcIv:
+      m.bytes = spec.mech == CKM_DES3_CBC ? in.iv8 : in.iv16;
+      break;
+    case Param::kCtr:
       m.bytes = in.iv16;
       break;
     case Param::kEcdh:
@@ -402,15 +488,78 @@ Buf AeadSeal(const EVP_AEAD* aead, ByteSpan key, ByteSpan nonce, ByteSpan in) {
   return out;
 }
 
-Buf AesCbcPadEncrypt(ByteSpan key, ByteSpan iv, ByteSpan in) {
+// Cipher is a block-cipher op's BoringSSL cipher, key and IV (empty for
+// ECB). |cts| marks CKM_AES_CTS: CBC whose last two blocks are swapped (CS3;
+// the payloads are whole blocks), |pad| CKM_AES_CBC_PAD.
+struct Cipher {
+  const EVP_CIPHER* cipher = nullptr;
+  ByteSpan key, iv;
+  bool pad = false, cts = false;
+};
+
+Cipher CipherOf(const OpSpec& spec) {
+  const Inputs& in = Inputs::Get();
+  const bool aes128 = spec.key == KeyId::kAes128;
+  Cipher c;
+  c.key = spec.key == KeyId::kDes3 ? ByteSpan(in.des3_key)
+          : aes128                 ? ByteSpan(in.aes128_key)
+                                   : ByteSpan(in.aes_key);
+  c.iv = in.iv16;
+  switch (spec.mech) {
+    case CKM_AES_ECB:
+      c.cipher = aes128 ? EVP_aes_128_ecb() : EVP_aes_256_ecb();
+      c.iv = {};
+      break;
+    case CKM_AES_CBC_PAD:
+      c.pad = true;
+      c.cipher = aes128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+      break;
+    case CKM_AES_CTS:
+      c.cts = true;
+      c.cipher = aes128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+      break;
+    case CKM_AES_CBC:
+      c.cipher = aes128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+      break;
+    case CKM_AES_CTR:
+      c.cipher = aes128 ? EVP_aes_128_ctr() : EVP_aes_256_ctr();
+      break;
+    case CKM_DES3_CBC:
+      c.cipher = EVP_des_ede3_cbc();
+      c.iv = in.iv8;
+      break;
+    default:
+      break;
+  }
+  return c;
+}
+
+// CipherRun encrypts |in| with |c| into |out| (room for a block more than
+// |in|) through |ctx|; false on failure.
+bool CipherRun(EVP_CIPHER_CTX* ctx, const Cipher& c, ByteSpan in, uint8_t* out, size_t* len) {
+  int len1 = 0, len2 = 0;
+  if (!EVP_EncryptInit_ex(ctx, c.cipher, nullptr, c.key.data(),
+                          c.iv.empty() ? nullptr : c.iv.data()) ||
+      !EVP_CIPHER_CTX_set_padding(ctx, c.pad) ||
+      !EVP_EncryptUpdate(ctx, out, &len1, in.data(), in.size()) ||
+      !EVP_EncryptFinal_ex(ctx, out + len1, &len2))
+    return false;
+  *len = len1 + len2;
+  if (c.cts && *len >= 32) {
+    uint8_t t[16];
+    memcpy(t, out + *len - 32, 16);
+    memmove(out + *len - 32, out + *len - 16, 16);
+    memcpy(out + *len - 16, t, 16);
+  }
+  return true;
+}
+
+Buf CipherEncrypt(const OpSpec& spec, ByteSpan in) {
   bssl::ScopedEVP_CIPHER_CTX ctx;
   Buf out(in.size() + 16);
-  int len1 = 0, len2 = 0;
-  if (!EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_cbc(), nullptr, key.data(), iv.data()) ||
-      !EVP_EncryptUpdate(ctx.get(), out.data(), &len1, in.data(), in.size()) ||
-      !EVP_EncryptFinal_ex(ctx.get(), out.data() + len1, &len2))
-    return {};
-  out.resize(len1 + len2);
+  size_t len = 0;
+  if (!CipherRun(ctx.get(), CipherOf(spec), in, out.data(), &len)) return {};
+  out.resize(len);
   return out;
 }
 
@@ -480,22 +629,44 @@ Buf EcdhShared(int nid, ByteSpan priv, ByteSpan peer_point) {
   return out;
 }
 
+// DigestOf returns the hash of a digest or HMAC mechanism, null for others.
+const EVP_MD* DigestOf(CK_MECHANISM_TYPE mech) {
+  switch (mech) {
+    case CKM_SHA_1:
+    case CKM_SHA_1_HMAC:
+      return EVP_sha1();
+    case CKM_SHA256:
+    case CKM_SHA256_HMAC:
+      return EVP_sha256();
+    case CKM_SHA384:
+    case CKM_SHA384_HMAC:
+      return EVP_sha384();
+    case CKM_SHA512:
+    case CKM_SHA512_HMAC:
+      return EVP_sha512();
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 Buf ExpectedOutput(Op op) {
   const Inputs& in = Inputs::Get();
   const ByteSpan msg = OpMessage(op);
   const OpSpec& spec = GetOpSpec(op);
+  if (const EVP_MD* md = DigestOf(spec.mech)) {
+    Buf out(EVP_MD_size(md));
+    unsigned len = 0;
+    if (spec.call == Call::kDigest
+            ? !EVP_Digest(msg.data(), msg.size(), out.data(), &len, md, nullptr)
+            : !HMAC(md, GetKeySpec(spec.key).value->data(), GetKeySpec(spec.key).value->size(),
+                    msg.data(), msg.size(), out.data(), &len))
+      return {};
+    return out;
+  }
+  if (CipherOf(spec).cipher) return spec.call == Call::kDecrypt ? Buf() : CipherEncrypt(spec, msg);
   switch (spec.mech) {
-    case CKM_SHA256:
-      return Sha256(msg);
-    case CKM_SHA256_HMAC: {
-      Buf out(32);
-      unsigned len = 0;
-      HMAC(EVP_sha256(), in.hmac_key.data(), in.hmac_key.size(), msg.data(), msg.size(), out.data(),
-           &len);
-      return out;
-    }
     case CKM_AES_CMAC: {
       Buf out(16);
       if (!AES_CMAC(out.data(), in.aes_key.data(), in.aes_key.size(), msg.data(), msg.size()))
@@ -507,9 +678,9 @@ Buf ExpectedOutput(Op op) {
                  ? Buf()
                  : AeadSeal(EVP_aead_aes_256_gcm(), in.aes_key, in.iv12, msg);
     case CKM_CHACHA20_POLY1305:
-      return AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
-    case CKM_AES_CBC_PAD:
-      return spec.call == Call::kDecrypt ? Buf() : AesCbcPadEncrypt(in.aes_key, in.iv16, msg);
+      return spec.call == Call::kDecrypt
+                 ? Buf()
+                 : AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
     default:
       return {};
   }
@@ -518,11 +689,12 @@ Buf ExpectedOutput(Op op) {
 Buf Ciphertext(Op op, const KeyPair& key) {
   const Inputs& in = Inputs::Get();
   const ByteSpan msg = OpMessage(op);
+  if (CipherOf(GetOpSpec(op)).cipher) return CipherEncrypt(GetOpSpec(op), msg);
   switch (GetOpSpec(op).mech) {
     case CKM_AES_GCM:
       return AeadSeal(EVP_aead_aes_256_gcm(), in.aes_key, in.iv12, msg);
-    case CKM_AES_CBC_PAD:
-      return AesCbcPadEncrypt(in.aes_key, in.iv16, msg);
+    case CKM_CHACHA20_POLY1305:
+      return AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
     case CKM_RSA_PKCS_OAEP: {
       auto rsa = RsaPublic(key.n, key.e);
       auto ctx = rsa ? OaepCtx(rsa.get(), true) : nullptr;
@@ -696,12 +868,23 @@ Prepared AeadFloor(Op op, ByteSpan msg) {
           }};
 }
 
-Prepared CbcFloor(Op op, ByteSpan msg) {
+// CipherFloor: a block-cipher op (AES ECB / CBC / CBC-PAD / CTR / CTS,
+// DES3-CBC) through one EVP_CIPHER_CTX, set up per call with the key and IV.
+Prepared CipherFloor(Op op, ByteSpan msg) {
   const Inputs& in = Inputs::Get();
   struct State {
     bssl::ScopedEVP_CIPHER_CTX ctx;
     Buf in, out;
   };
+  if (GetOpSpec(op).mech != CKM_AES_CBC_PAD) {
+    auto st = std::make_shared<State>();
+    st->out.resize(msg.size() + 16);
+    const Cipher c = CipherOf(GetOpSpec(op));
+    return {"", [st, msg, c] {
+              size_t len;
+              return CipherRun(st->ctx.get(), c, msg, st->out.data(), &len);
+            }};
+  }
   auto st = std::make_shared<State>();
   st->out.resize(msg.size() + 16);
   if (GetOpSpec(op).call == Call::kDecrypt) {
@@ -820,12 +1003,24 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
                 return true;
               }};
     }
-    case CKM_SHA256_HMAC: {
-      auto out = std::make_shared<Buf>(32);
-      return {"", [msg, out, key = in.hmac_key] {
+    case CKM_SHA_1:
+    case CKM_SHA384:
+    case CKM_SHA512: {
+      auto out = std::make_shared<Buf>(EVP_MAX_MD_SIZE);
+      return {"", [msg, out, md = DigestOf(spec.mech)] {
                 unsigned len;
-                return HMAC(EVP_sha256(), key.data(), key.size(), msg.data(), msg.size(),
-                            out->data(), &len) != nullptr;
+                return EVP_Digest(msg.data(), msg.size(), out->data(), &len, md, nullptr) == 1;
+              }};
+    }
+    case CKM_SHA_1_HMAC:
+    case CKM_SHA256_HMAC:
+    case CKM_SHA384_HMAC:
+    case CKM_SHA512_HMAC: {
+      auto out = std::make_shared<Buf>(EVP_MAX_MD_SIZE);
+      return {"", [msg, out, key = *GetKeySpec(spec.key).value, md = DigestOf(spec.mech)] {
+                unsigned len;
+                return HMAC(md, key.data(), key.size(), msg.data(), msg.size(), out->data(),
+                            &len) != nullptr;
               }};
     }
     case CKM_AES_CMAC: {
@@ -843,7 +1038,12 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
     case CKM_CHACHA20_POLY1305:
       return AeadFloor(op, msg);
     case CKM_AES_CBC_PAD:
-      return CbcFloor(op, msg);
+    case CKM_AES_ECB:
+    case CKM_AES_CBC:
+    case CKM_AES_CTR:
+    case CKM_AES_CTS:
+    case CKM_DES3_CBC:
+      return CipherFloor(op, msg);
     case CKM_ECDSA:
       return EcdsaFloor(op, msg, keys.Ec(spec.key));
     case CKM_SHA256_RSA_PKCS:

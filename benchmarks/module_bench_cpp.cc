@@ -2,6 +2,7 @@
 // into the benchmark, its own token directory). The ops themselves are
 // prepared and checked by TokenThread (module_bench.cc); this file makes the
 // calls.
+#include <algorithm>
 #include <cstdio>
 
 #include "benchmarks/module_bench.h"
@@ -82,6 +83,11 @@ Mechanism MakeMechanism(const MechArgs& a) {
       return Mechanism{a.type, mech::GcmParams{a.bytes, {}, 128}};
     case Param::kCbcIv:
       return Mechanism{a.type, mech::RawParams{a.bytes}};
+    case Param::kCtr: {
+      mech::AesCtrParams ctr{128, {}};
+      std::copy(a.bytes.begin(), a.bytes.end(), ctr.cb.begin());
+      return Mechanism{a.type, ctr};
+    }
     case Param::kChaCha:
       return Mechanism{a.type, mech::ChaCha20Poly1305Params{a.bytes, {}}};
     case Param::kPss:

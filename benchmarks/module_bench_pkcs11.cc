@@ -3,6 +3,7 @@
 // 3.0 message API goes through the module's C_GetInterface table. The ops
 // themselves are prepared and checked by TokenThread (module_bench.cc);
 // this file makes the calls.
+#include <algorithm>
 #include <cstdio>
 
 #include "benchmarks/module_bench.h"
@@ -76,6 +77,7 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
     CK_RSA_PKCS_PSS_PARAMS pss{CKM_SHA256, CKG_MGF1_SHA256, 32};
     CK_RSA_PKCS_OAEP_PARAMS oaep{CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, nullptr, 0};
     CK_ECDH1_DERIVE_PARAMS ecdh{};
+    CK_AES_CTR_PARAMS ctr{};
     CK_GCM_MESSAGE_PARAMS message{};
     Buf bytes;
     Attrs tmpl;
@@ -101,6 +103,11 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
       break;
     case Param::kOaep:
       st->m = {a.type, &st->oaep, sizeof st->oaep};
+      break;
+    case Param::kCtr:
+      st->ctr.ulCounterBits = 128;
+      std::copy(b.begin(), b.end(), st->ctr.cb);
+      st->m = {a.type, &st->ctr, sizeof st->ctr};
       break;
     case Param::kEcdh:
       st->ecdh = {CKD_NULL, 0, nullptr, static_cast<CK_ULONG>(b.size()), b.data()};
