@@ -77,6 +77,8 @@ CK_FLAGS CallFlags(const OpSpec& spec) {
       return CKF_DERIVE;
     case Call::kGenerateKeyPair:
       return CKF_GENERATE_KEY_PAIR;
+    case Call::kWrap:
+      return CKF_WRAP;
     case Call::kOther:
       break;
   }
@@ -138,6 +140,8 @@ void TokenTarget::SetUpKeys(TokenThread& main,
     const OpSpec& spec = GetOpSpec(op);
     if (spec.key != KeyId::kNone && spec.call != Call::kGenerateKeyPair && Supports(op).empty())
       users[static_cast<size_t>(spec.key)].push_back(op);
+    if (spec.call == Call::kWrap && Supports(op).empty())
+      users[static_cast<size_t>(KeyId::kWrapped)].push_back(op);
   }
   for (size_t i = 1; i < users.size(); ++i) {
     if (users[i].empty()) continue;
@@ -202,6 +206,7 @@ Prepared TokenThread::Prepare(Op op, int64_t arg) {
     case Call::kEncrypt:
     case Call::kDecrypt:
     case Call::kMessageEncrypt:
+    case Call::kWrap:
       return Compute(op);
     case Call::kDerive:
       return Derive(op);

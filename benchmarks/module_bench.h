@@ -110,6 +110,7 @@ enum class Call {
   kMessageEncrypt,  // C_MessageEncryptInit once, C_EncryptMessage per call
   kDerive,
   kGenerateKeyPair,
+  kWrap,   // C_WrapKey of the kWrapped key with the op's key
   kOther,  // random, attributes, sessions, find: each target's own
 };
 
@@ -142,9 +143,11 @@ enum class KeyId {
   kRsa4096,
   kEd25519,
   kX25519,
-  kHmac64,  // 64 bytes: SoftHSM wants HMAC-SHA384/512 keys no shorter than the hash
-  kAes128,  // AES-128 encrypt/decrypt (extended set)
-  kDes3,    // DES3 encrypt/decrypt (extended set)
+  kHmac64,   // 64 bytes: SoftHSM wants HMAC-SHA384/512 keys no shorter than the hash
+  kWrapKey,  // AES-256 wrapping key (extended set)
+  kWrapped,  // the 32-byte AES key it wraps (CKA_EXTRACTABLE)
+  kAes128,   // AES-128 encrypt/decrypt (extended set)
+  kDes3,     // DES3 encrypt/decrypt (extended set)
   kCount,
 };
 
@@ -158,6 +161,7 @@ struct KeySpec {
   int nid = 0;                     // BoringSSL curve of a Weierstrass key
   // Usage: derive (ECDH), sign/verify, encrypt/decrypt (both may hold).
   bool derive = false, sign = false, crypt = false;
+  bool wrap = false, extractable = false;  // CKA_WRAP / CKA_UNWRAP, CKA_EXTRACTABLE
   // Secrets: key type, value (Inputs) and label.
   CK_KEY_TYPE secret_type = 0;
   const Buf* value = nullptr;
@@ -187,15 +191,16 @@ MechArgs MakeMechArgs(Op op);
 
 // Fixed inputs shared by every target, so outputs can be compared.
 struct Inputs {
-  Buf aes_key;     // 32 bytes (AES-GCM, AES-CBC, AES-CMAC)
-  Buf aes128_key;  // 16 bytes
-  Buf hmac64_key;  // 64 bytes
-  Buf des3_key;    // 24 bytes, odd parity
-  Buf iv8;         // DES3-CBC IV
-  Buf hmac_key;    // 32 bytes
-  Buf chacha_key;  // 32 bytes
-  Buf iv12;        // GCM / ChaCha20-Poly1305 nonce
-  Buf iv16;        // CBC / CTS IV, CTR counter block
+  Buf aes_key;      // 32 bytes (AES-GCM, AES-CBC, AES-CMAC)
+  Buf aes128_key;   // 16 bytes
+  Buf hmac64_key;   // 64 bytes
+  Buf wrapped_key;  // 32 bytes: the AES key the wrap op wraps
+  Buf des3_key;     // 24 bytes, odd parity
+  Buf iv8;          // DES3-CBC IV
+  Buf hmac_key;     // 32 bytes
+  Buf chacha_key;   // 32 bytes
+  Buf iv12;         // GCM / ChaCha20-Poly1305 nonce
+  Buf iv16;         // CBC / CTS IV, CTR counter block
   // Peer keys of the derive ops (made by BoringSSL).
   Buf x25519_peer_private, x25519_peer_public;  // 32 bytes each
   Buf p256_peer_private, p256_peer_public;      // 32 / 65 (uncompressed)
@@ -247,9 +252,9 @@ struct KeyPair {
 
 // Action is one prepared token call: for kDigest / kSign / kEncrypt /
 // kDecrypt / kMessageEncrypt it processes |in| into |out| (its length in
-// |*len|); kVerify checks |sig| over |in|; kDerive derives a session key
-// and returns its handle in |*len|.
-// Returns the CK_RV of the first call that failed, CKR_OK on success.
+// |*len|); kWrap wraps the kWrapped key into |out|; kVerify checks |sig| over |in|; kDerive derives
+// a session key and returns its handle in |*len|. Returns the CK_RV of the first call that failed,
+// CKR_OK on success.
 using Action =
     std::function<CK_RV(ByteSpan in, ByteSpan sig, std::span<uint8_t> out, CK_ULONG* len)>;
 

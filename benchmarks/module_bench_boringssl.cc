@@ -2,6 +2,7 @@
 // against BoringSSL, and the BoringSSL target (the floor: the same work with
 // keys parsed and contexts built once, as a module can cache them).
 #include <openssl/aead.h>
+#include <openssl/aes.h>
 #include <openssl/bn.h>
 #include <openssl/bytestring.h>
 #include <openssl/cipher.h>
@@ -229,6 +230,14 @@ const Family kExtendedFamilies[] = {
     {"DES3_CBC_Encrypt", {Call::kEncrypt, CKM_DES3_CBC, Param::kCbcIv, KeyId::kDes3}},
 };
 
+// The extended set's ops made one each (no payload sizes).
+const OpRow kExtendedSingles[] = {
+    {Op::kExtended,
+     "AES256_KeyWrap_32B_Key",
+     0,
+     {Call::kWrap, CKM_AES_KEY_WRAP, Param::kNone, KeyId::kWrapKey}},
+};
+
 // ExtendedRows returns the rows of the extended set, made once from
 // kExtendedFamilies.
 const std::vector<OpRow>& ExtendedRows() {
@@ -242,6 +251,10 @@ const std::vector<OpRow>& ExtendedRows() {
         const Op op = static_cast<Op>(static_cast<int>(Op::kExtended) + v->size());
         v->push_back(OpRow{op, names.back().c_str(), bytes, f.spec});
       }
+    }
+    for (OpRow r : kExtendedSingles) {
+      r.op = static_cast<Op>(static_cast<int>(Op::kExtended) + v->size());
+      v->push_back(r);
     }
     return v;
   }();
@@ -309,6 +322,7 @@ const Inputs& Inputs::Get() {
     in->aes_key = Pattern(32, 11);
     in->aes128_key = Pattern(16, 13);
     in->hmac64_key = Pattern(64, 29);
+    in->wrapped_key = Pattern(32, 53);
     in->des3_key = Pattern(24, 17);
     // DES keys carry odd parity in each byte's low bit.
     for (uint8_t& b : in->des3_key)
@@ -349,6 +363,17 @@ const KeySpec& GetKeySpec(KeyId id) {
                           .secret_type = CKK_GENERIC_SECRET,
                           .value = &in.hmac64_key,
                           .label = "bench-hmac64"};
+    at(KeyId::kWrapKey) = {.name = "AES wrapping key",
+                           .wrap = true,
+                           .secret_type = CKK_AES,
+                           .value = &in.aes_key,
+                           .label = "bench-wrap"};
+    at(KeyId::kWrapped) = {.name = "AES key to wrap",
+                           .crypt = true,
+                           .extractable = true,
+                           .secret_type = CKK_AES,
+                           .value = &in.wrapped_key,
+                           .label = "bench-wrapped"};
     at(KeyId::kAes128) = {.name = "AES-128 key",
                           .crypt = true,
                           .secret_type = CKK_AES,
@@ -666,6 +691,15 @@ Buf ExpectedOutput(Op op) {
     return out;
   }
   if (CipherOf(spec).cipher) return spec.call == Call::kDecrypt ? Buf() : CipherEncrypt(spec, msg);
+  if (spec.call == Call::kWrap) {
+    AES_KEY wrapping;
+    Buf out(in.wrapped_key.size() + 8);
+    if (AES_set_encrypt_key(in.aes_key.data(), 256, &wrapping) != 0 ||
+        AES_wrap_key(&wrapping, nullptr, out.data(), in.wrapped_key.data(),
+                     in.wrapped_key.size()) != static_cast<int>(out.size()))
+      return {};
+    return out;
+  }
   switch (spec.mech) {
     case CKM_AES_CMAC: {
       Buf out(16);
@@ -1001,6 +1035,20 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
       return {"", [msg, out] {
                 SHA256(msg.data(), msg.size(), out->data());
                 return true;
+              }};
+    }
+    case CKM_AES_KEY_WRAP: {
+      // The floor holds the wrapping key's schedule and the key to wrap.
+      struct State {
+        AES_KEY wrapping;
+        Buf out;
+      };
+      auto st = std::make_shared<State>();
+      st->out.resize(in.wrapped_key.size() + 8);
+      AES_set_encrypt_key(in.aes_key.data(), 256, &st->wrapping);
+      return {"", [st, &in] {
+                return AES_wrap_key(&st->wrapping, nullptr, st->out.data(), in.wrapped_key.data(),
+                                    in.wrapped_key.size()) == static_cast<int>(st->out.size());
               }};
     }
     case CKM_SHA_1:

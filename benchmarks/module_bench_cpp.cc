@@ -174,6 +174,16 @@ CK_RV CppThread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key_value, 
         return Rc(h);
       };
       return CKR_OK;
+    case Call::kWrap: {
+      const ObjectHandle wrapped(target_.key(KeyId::kWrapped).priv);
+      *out = [s, st, key, wrapped](ByteSpan, ByteSpan, std::span<uint8_t> o, CK_ULONG* len) {
+        Output out = Output::Into(o);
+        Result<> r = WrapKey(*s, st->m, key, wrapped, out);
+        *len = out.length;
+        return Rc(r);
+      };
+      return CKR_OK;
+    }
     case Call::kGenerateKeyPair:
     case Call::kOther:
       break;
@@ -188,6 +198,8 @@ CK_RV CppThread::CreateSecret(const KeySpec& spec, CK_OBJECT_HANDLE* out) {
              attr::Value{*spec.value}};
   if (spec.sign) t.Add(attr::Sign{true}).Add(attr::Verify{true});
   if (spec.crypt) t.Add(attr::Encrypt{true}).Add(attr::Decrypt{true});
+  if (spec.wrap) t.Add(attr::Wrap{true}).Add(attr::Unwrap{true});
+  if (spec.extractable) t.Add(attr::Extractable{true});
   auto k = s_.CreateObject(t);
   if (k) *out = k->value();
   return Rc(k);
