@@ -110,20 +110,24 @@ enum class Call {
   kMessageEncrypt,  // C_MessageEncryptInit once, C_EncryptMessage per call
   kDerive,
   kGenerateKeyPair,
-  kWrap,   // C_WrapKey of the kWrapped key with the op's key
-  kOther,  // random, attributes, sessions, find: each target's own
+  kGenerateKey,  // C_GenerateKey of a session secret key (PBKDF2), as kDerive
+  kWrap,         // C_WrapKey of the kWrapped key with the op's key
+  kOther,        // random, attributes, sessions, find: each target's own
 };
 
 // Mechanism parameter kinds, built by each target in its own form.
 enum class Param {
   kNone,
-  kGcm,     // iv12, no AAD, 128-bit tag
-  kCbcIv,   // iv16
-  kChaCha,  // nonce iv12, no AAD
-  kPss,     // SHA-256, MGF1-SHA-256, 32-byte salt
-  kOaep,    // SHA-256, MGF1-SHA-256, no label
-  kEcdh,    // CKD_NULL with the peer's public key in |bytes|
-  kCtr,     // CK_AES_CTR_PARAMS: 128 counter bits, counter block in |bytes|
+  kGcm,       // iv12, no AAD, 128-bit tag
+  kCbcIv,     // iv16
+  kChaCha,    // nonce iv12, no AAD
+  kPss,       // SHA-256, MGF1-SHA-256, 32-byte salt
+  kOaep,      // SHA-256, MGF1-SHA-256, no label
+  kEcdh,      // CKD_NULL with the peer's public key in |bytes|
+  kCtr,       // CK_AES_CTR_PARAMS: 128 counter bits, counter block in |bytes|
+  kHkdf,      // extract and expand, SHA-256, Inputs' kdf_salt and kdf_info
+  kSp800108,  // counter mode: 32-bit BE counter || kdf_fixed || 32-bit BE DKM length
+  kPbkdf2,    // HMAC-SHA256, 1000 iterations, Inputs' password and kdf_salt
 };
 
 // The keys a token target makes at start-up (token objects).
@@ -144,6 +148,7 @@ enum class KeyId {
   kEd25519,
   kX25519,
   kHmac64,   // 64 bytes: SoftHSM wants HMAC-SHA384/512 keys no shorter than the hash
+  kKdf,      // 32-byte generic secret, CKA_DERIVE (HKDF, SP 800-108)
   kWrapKey,  // AES-256 wrapping key (extended set)
   kWrapped,  // the 32-byte AES key it wraps (CKA_EXTRACTABLE)
   kAes128,   // AES-128 encrypt/decrypt (extended set)
@@ -191,16 +196,17 @@ MechArgs MakeMechArgs(Op op);
 
 // Fixed inputs shared by every target, so outputs can be compared.
 struct Inputs {
-  Buf aes_key;      // 32 bytes (AES-GCM, AES-CBC, AES-CMAC)
-  Buf aes128_key;   // 16 bytes
-  Buf hmac64_key;   // 64 bytes
-  Buf wrapped_key;  // 32 bytes: the AES key the wrap op wraps
-  Buf des3_key;     // 24 bytes, odd parity
-  Buf iv8;          // DES3-CBC IV
-  Buf hmac_key;     // 32 bytes
-  Buf chacha_key;   // 32 bytes
-  Buf iv12;         // GCM / ChaCha20-Poly1305 nonce
-  Buf iv16;         // CBC / CTS IV, CTR counter block
+  Buf aes_key;                                  // 32 bytes (AES-GCM, AES-CBC, AES-CMAC)
+  Buf aes128_key;                               // 16 bytes
+  Buf hmac64_key;                               // 64 bytes
+  Buf wrapped_key;                              // 32 bytes: the AES key the wrap op wraps
+  Buf kdf_salt, kdf_info, kdf_fixed, password;  // KDF inputs
+  Buf des3_key;                                 // 24 bytes, odd parity
+  Buf iv8;                                      // DES3-CBC IV
+  Buf hmac_key;                                 // 32 bytes
+  Buf chacha_key;                               // 32 bytes
+  Buf iv12;                                     // GCM / ChaCha20-Poly1305 nonce
+  Buf iv16;                                     // CBC / CTS IV, CTR counter block
   // Peer keys of the derive ops (made by BoringSSL).
   Buf x25519_peer_private, x25519_peer_public;  // 32 bytes each
   Buf p256_peer_private, p256_peer_public;      // 32 / 65 (uncompressed)
@@ -252,9 +258,10 @@ struct KeyPair {
 
 // Action is one prepared token call: for kDigest / kSign / kEncrypt /
 // kDecrypt / kMessageEncrypt it processes |in| into |out| (its length in
-// |*len|); kWrap wraps the kWrapped key into |out|; kVerify checks |sig| over |in|; kDerive derives
-// a session key and returns its handle in |*len|. Returns the CK_RV of the first call that failed,
-// CKR_OK on success.
+// |*len|); kWrap wraps the kWrapped key into |out|; kVerify checks |sig|
+// over |in|; kDerive derives a session key and returns its handle in
+// |*len|, and kGenerateKey makes one (C_GenerateKey) the same way.
+// Returns the CK_RV of the first call that failed, CKR_OK on success.
 using Action =
     std::function<CK_RV(ByteSpan in, ByteSpan sig, std::span<uint8_t> out, CK_ULONG* len)>;
 

@@ -14,6 +14,7 @@
 #include <openssl/ecdh.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/hkdf.h>
 #include <openssl/hmac.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
@@ -236,6 +237,18 @@ const OpRow kExtendedSingles[] = {
      "AES256_KeyWrap_32B_Key",
      0,
      {Call::kWrap, CKM_AES_KEY_WRAP, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
+     "HKDF_SHA256_Derive",
+     0,
+     {Call::kDerive, CKM_HKDF_DERIVE, Param::kHkdf, KeyId::kKdf}},
+    {Op::kExtended,
+     "SP800_108_Counter_HMAC_SHA256_Derive",
+     0,
+     {Call::kDerive, CKM_SP800_108_COUNTER_KDF, Param::kSp800108, KeyId::kKdf}},
+    {Op::kExtended,
+     "PBKDF2_HMAC_SHA256_1000_GenerateKey",
+     0,
+     {Call::kGenerateKey, CKM_PKCS5_PBKD2, Param::kPbkdf2}},
 };
 
 // ExtendedRows returns the rows of the extended set, made once from
@@ -323,6 +336,11 @@ const Inputs& Inputs::Get() {
     in->aes128_key = Pattern(16, 13);
     in->hmac64_key = Pattern(64, 29);
     in->wrapped_key = Pattern(32, 53);
+    in->kdf_salt = Pattern(16, 59);
+    in->kdf_info = Pattern(10, 61);
+    in->kdf_fixed = Pattern(24, 67);
+    const std::string_view password = "bench password";
+    in->password.assign(password.begin(), password.end());
     in->des3_key = Pattern(24, 17);
     // DES keys carry odd parity in each byte's low bit.
     for (uint8_t& b : in->des3_key)
@@ -363,6 +381,11 @@ const KeySpec& GetKeySpec(KeyId id) {
                           .secret_type = CKK_GENERIC_SECRET,
                           .value = &in.hmac64_key,
                           .label = "bench-hmac64"};
+    at(KeyId::kKdf) = {.name = "KDF base key",
+                       .derive = true,
+                       .secret_type = CKK_GENERIC_SECRET,
+                       .value = &in.hmac_key,
+                       .label = "bench-kdf"};
     at(KeyId::kWrapKey) = {.name = "AES wrapping key",
                            .wrap = true,
                            .secret_type = CKK_AES,
@@ -476,6 +499,11 @@ MechArgs MakeMechArgs(Op op) {
                 : spec.key == KeyId::kP384Ecdh ? in.p384_peer_public
                                                : in.p256_peer_public;
       m.value_len = spec.key == KeyId::kP384Ecdh ? 48 : 32;
+      break;
+    case Param::kHkdf:
+    case Param::kSp800108:
+    case Param::kPbkdf2:
+      m.value_len = 32;
       break;
     default:
       break;
@@ -654,6 +682,40 @@ Buf EcdhShared(int nid, ByteSpan priv, ByteSpan peer_point) {
   return out;
 }
 
+// KdfOutput returns the 32 bytes the KDF |param| derives from the kKdf key
+// (HKDF, SP 800-108) or the password (PBKDF2); empty for other params or on
+// failure.
+Buf KdfOutput(Param param) {
+  const Inputs& in = Inputs::Get();
+  const Buf& key = in.hmac_key;
+  Buf out(32);
+  switch (param) {
+    case Param::kHkdf:
+      if (!HKDF(out.data(), out.size(), EVP_sha256(), key.data(), key.size(), in.kdf_salt.data(),
+                in.kdf_salt.size(), in.kdf_info.data(), in.kdf_info.size()))
+        return {};
+      return out;
+    case Param::kSp800108: {
+      // One HMAC block: counter 1 || fixed || DKM length 256, 32-bit big endian.
+      Buf data = {0, 0, 0, 1};
+      data.insert(data.end(), in.kdf_fixed.begin(), in.kdf_fixed.end());
+      data.insert(data.end(), {0, 0, 1, 0});
+      unsigned len = 0;
+      if (!HMAC(EVP_sha256(), key.data(), key.size(), data.data(), data.size(), out.data(), &len))
+        return {};
+      return out;
+    }
+    case Param::kPbkdf2:
+      if (!PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(in.password.data()), in.password.size(),
+                             in.kdf_salt.data(), in.kdf_salt.size(), 1000, EVP_sha256(), out.size(),
+                             out.data()))
+        return {};
+      return out;
+    default:
+      return {};
+  }
+}
+
 // DigestOf returns the hash of a digest or HMAC mechanism, null for others.
 const EVP_MD* DigestOf(CK_MECHANISM_TYPE mech) {
   switch (mech) {
@@ -762,6 +824,7 @@ bool VerifySignature(Op op, const KeyPair& key, ByteSpan sig) {
 
 Buf SharedSecret(Op op, const KeyPair& key) {
   const Inputs& in = Inputs::Get();
+  if (Buf kdf = KdfOutput(GetOpSpec(op).param); !kdf.empty()) return kdf;
   switch (GetOpSpec(op).key) {
     case KeyId::kX25519: {
       Buf out(32);
@@ -1037,6 +1100,10 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
                 return true;
               }};
     }
+    case CKM_HKDF_DERIVE:
+    case CKM_SP800_108_COUNTER_KDF:
+    case CKM_PKCS5_PBKD2:
+      return {"", [param = spec.param] { return KdfOutput(param).size() == 32; }};
     case CKM_AES_KEY_WRAP: {
       // The floor holds the wrapping key's schedule and the key to wrap.
       struct State {

@@ -96,6 +96,32 @@ Mechanism MakeMechanism(const MechArgs& a) {
       return Mechanism{a.type, mech::RsaOaepParams{CKM_SHA256, CKG_MGF1_SHA256, {}}};
     case Param::kEcdh:
       return Mechanism{a.type, mech::Ecdh1DeriveParams{CKD_NULL, {}, a.bytes}};
+    case Param::kHkdf: {
+      const Inputs& in = Inputs::Get();
+      return Mechanism{a.type, mech::HkdfParams{.extract = true,
+                                                .expand = true,
+                                                .prf = CKM_SHA256,
+                                                .salt_type = CKF_HKDF_SALT_DATA,
+                                                .salt = in.kdf_salt,
+                                                .info = in.kdf_info}};
+    }
+    case Param::kSp800108: {
+      mech::Sp800108Params p{.prf = CKM_SHA256_HMAC};
+      p.data.push_back(
+          {.type = CK_SP800_108_ITERATION_VARIABLE, .has_format = true, .width_bits = 32});
+      p.data.push_back({.type = CK_SP800_108_BYTE_ARRAY, .bytes = Inputs::Get().kdf_fixed});
+      p.data.push_back({.type = CK_SP800_108_DKM_LENGTH,
+                        .has_format = true,
+                        .width_bits = 32,
+                        .dkm_method = CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS});
+      return Mechanism{a.type, p};
+    }
+    case Param::kPbkdf2: {
+      const Inputs& in = Inputs::Get();
+      return Mechanism{a.type,
+                       mech::Pbkdf2Params{in.kdf_salt, 1000, CKP_PKCS5_PBKD2_HMAC_SHA256,
+                                          SecretBytes(in.password.begin(), in.password.end())}};
+    }
     case Param::kNone:
       break;
   }
@@ -165,11 +191,13 @@ CK_RV CppThread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key_value, 
       return CKR_OK;
     }
     case Call::kDerive:
+    case Call::kGenerateKey:
       st->tmpl = Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
                           attr::ValueLen{a.value_len}, attr::Token{false},
                           attr::Sensitive{false},      attr::Extractable{true}};
-      *out = [s, st, key](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
-        auto h = DeriveKey(*s, st->m, key, st->tmpl);
+      *out = [s, st, key, call](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
+        auto h = call == Call::kDerive ? DeriveKey(*s, st->m, key, st->tmpl)
+                                       : GenerateKey(*s, st->m, st->tmpl);
         if (h) *handle = h->value();
         return Rc(h);
       };
@@ -199,6 +227,7 @@ CK_RV CppThread::CreateSecret(const KeySpec& spec, CK_OBJECT_HANDLE* out) {
   if (spec.sign) t.Add(attr::Sign{true}).Add(attr::Verify{true});
   if (spec.crypt) t.Add(attr::Encrypt{true}).Add(attr::Decrypt{true});
   if (spec.wrap) t.Add(attr::Wrap{true}).Add(attr::Unwrap{true});
+  if (spec.derive) t.Add(attr::Derive{true});
   if (spec.extractable) t.Add(attr::Extractable{true});
   auto k = s_.CreateObject(t);
   if (k) *out = k->value();

@@ -78,6 +78,13 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
     CK_RSA_PKCS_OAEP_PARAMS oaep{CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, nullptr, 0};
     CK_ECDH1_DERIVE_PARAMS ecdh{};
     CK_AES_CTR_PARAMS ctr{};
+    CK_HKDF_PARAMS hkdf{};
+    CK_SP800_108_COUNTER_FORMAT counter{CK_FALSE, 32};
+    CK_SP800_108_DKM_LENGTH_FORMAT dkm{CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS, CK_FALSE, 32};
+    CK_PRF_DATA_PARAM data[3]{};
+    CK_SP800_108_KDF_PARAMS sp800{};
+    CK_PKCS5_PBKD2_PARAMS2 pbkdf2{};
+    Buf salt, info, fixed, password;
     CK_GCM_MESSAGE_PARAMS message{};
     Buf bytes;
     Attrs tmpl;
@@ -112,6 +119,43 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
     case Param::kEcdh:
       st->ecdh = {CKD_NULL, 0, nullptr, static_cast<CK_ULONG>(b.size()), b.data()};
       st->m = {a.type, &st->ecdh, sizeof st->ecdh};
+      break;
+    case Param::kHkdf:
+      st->salt = Inputs::Get().kdf_salt;
+      st->info = Inputs::Get().kdf_info;
+      st->hkdf = {CK_TRUE,
+                  CK_TRUE,
+                  CKM_SHA256,
+                  CKF_HKDF_SALT_DATA,
+                  st->salt.data(),
+                  static_cast<CK_ULONG>(st->salt.size()),
+                  CK_INVALID_HANDLE,
+                  st->info.data(),
+                  static_cast<CK_ULONG>(st->info.size())};
+      st->m = {a.type, &st->hkdf, sizeof st->hkdf};
+      break;
+    case Param::kSp800108:
+      st->fixed = Inputs::Get().kdf_fixed;
+      st->data[0] = {CK_SP800_108_ITERATION_VARIABLE, &st->counter, sizeof st->counter};
+      st->data[1] = {CK_SP800_108_BYTE_ARRAY, st->fixed.data(),
+                     static_cast<CK_ULONG>(st->fixed.size())};
+      st->data[2] = {CK_SP800_108_DKM_LENGTH, &st->dkm, sizeof st->dkm};
+      st->sp800 = {CKM_SHA256_HMAC, 3, st->data, 0, nullptr};
+      st->m = {a.type, &st->sp800, sizeof st->sp800};
+      break;
+    case Param::kPbkdf2:
+      st->salt = Inputs::Get().kdf_salt;
+      st->password = Inputs::Get().password;
+      st->pbkdf2 = {CKZ_SALT_SPECIFIED,
+                    st->salt.data(),
+                    static_cast<CK_ULONG>(st->salt.size()),
+                    1000,
+                    CKP_PKCS5_PBKD2_HMAC_SHA256,
+                    nullptr,
+                    0,
+                    st->password.data(),
+                    static_cast<CK_ULONG>(st->password.size())};
+      st->m = {a.type, &st->pbkdf2, sizeof st->pbkdf2};
       break;
     case Param::kNone:
       break;
@@ -159,14 +203,16 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
       return CKR_OK;
     }
     case Call::kDerive:
+    case Call::kGenerateKey:
       st->tmpl.Ulong(CKA_CLASS, CKO_SECRET_KEY)
           .Ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
           .Ulong(CKA_VALUE_LEN, a.value_len)
           .Bool(CKA_TOKEN, false)
           .Bool(CKA_SENSITIVE, false)
           .Bool(CKA_EXTRACTABLE, true);
-      *out = [s, st, key](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
-        return s->Derive(st->m, key, st->tmpl, handle);
+      *out = [s, st, key, call](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
+        return call == Call::kDerive ? s->Derive(st->m, key, st->tmpl, handle)
+                                     : s->GenerateKey(st->m, st->tmpl, handle);
       };
       return CKR_OK;
     case Call::kWrap: {
@@ -195,6 +241,7 @@ CK_RV Pkcs11Thread::CreateSecret(const KeySpec& spec, CK_OBJECT_HANDLE* out) {
   if (spec.sign) t.Bool(CKA_SIGN, true).Bool(CKA_VERIFY, true);
   if (spec.crypt) t.Bool(CKA_ENCRYPT, true).Bool(CKA_DECRYPT, true);
   if (spec.wrap) t.Bool(CKA_WRAP, true).Bool(CKA_UNWRAP, true);
+  if (spec.derive) t.Bool(CKA_DERIVE, true);
   if (spec.extractable) t.Bool(CKA_EXTRACTABLE, true);
   return s_.CreateObject(t, out);
 }

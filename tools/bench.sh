@@ -22,7 +22,10 @@
 #
 # BENCH_EXTENDED=1 runs the extended op set instead (module_bench --extended:
 # SHA-1/384/512, HMAC with them, AES-128/256 ECB/CBC/CTR/CTS, AES-CMAC and
-# ChaCha20-Poly1305 decryption at 64 B / 1 KiB / 8 KiB, DES3-CBC; no find,
+# ChaCha20-Poly1305 decryption at 64 B / 1 KiB / 8 KiB, DES3-CBC; AES key
+# wrap (C_WrapKey of a 32-byte key); HKDF-SHA256, SP 800-108 counter mode
+# with HMAC-SHA256 and PBKDF2-HMAC-SHA256 with 1000 iterations (as
+# C_GenerateKey, which is how PKCS#11 makes CKM_PKCS5_PBKD2 keys); no find,
 # no profiles, no OpenSSL speed, no chart) and writes
 #   docs/benchmarks/extended.json  Google Benchmark's JSON
 #   docs/benchmarks/extended.md    ops/s per target, module / BoringSSL and
