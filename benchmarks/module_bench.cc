@@ -88,9 +88,20 @@ CK_FLAGS CallFlags(const OpSpec& spec) {
   return 0;
 }
 
-// SignOpOf returns the signature op that checks a key made by |op|.
-Op SignOpOf(Op op) {
-  return op == Op::kEd25519GenerateKeyPair ? Op::kEd25519Sign : Op::kEcdsaP256Sign;
+// CheckOpOf returns the op that checks a key made by |op|: a signature, or
+// for an X25519 key the X25519 derivation.
+Op CheckOpOf(Op op) {
+  if (op == Op::kEd25519GenerateKeyPair) return Op::kEd25519Sign;
+  switch (GetOpSpec(op).key) {
+    case KeyId::kP384:
+      return Op::kEcdsaP384Sign;
+    case KeyId::kRsa2048:
+      return Op::kRsaPkcs1Sign;
+    case KeyId::kX25519:
+      return Op::kX25519Derive;
+    default:
+      return Op::kEcdsaP256Sign;
+  }
 }
 
 // KeyFor returns the handle of |key| that |call| uses: the public key to
@@ -133,7 +144,7 @@ void TokenTarget::SetUpKeys(TokenThread& main,
     if (!key.secret() && spec.key != KeyId::kNone && key.gen != spec.mech)
       need(op, key.gen, CKF_GENERATE_KEY_PAIR);
     if (spec.call == Call::kGenerateKeyPair) {
-      const OpSpec& check = GetOpSpec(SignOpOf(op));
+      const OpSpec& check = GetOpSpec(CheckOpOf(op));
       need(op, check.mech, CallFlags(check));
     }
   }
@@ -318,22 +329,32 @@ Prepared TokenThread::Derive(Op op) {
 }
 
 // Generate times the generation of a session key pair and its destruction.
-// The check signs with one new pair and verifies with BoringSSL.
+// The check signs with one new pair and verifies with BoringSSL (for X25519:
+// derives with it and compares BoringSSL's shared secret).
 Prepared TokenThread::Generate(Op op) {
   const KeySpec& spec = GetKeySpec(GetOpSpec(op).key);
   KeyPair pair;
   if (CK_RV rv = GeneratePair(spec, false, true, &pair); rv != CKR_OK)
     return Failed("generate: " + RvName(rv));
-  const Op sign_op = SignOpOf(op);
-  Action sign;
-  Buf sig(256);
+  const Op check_op = CheckOpOf(op);
+  const Call call = GetOpSpec(check_op).call;
+  Action act;
+  Buf sig(1024);
   CK_ULONG len = 0;
-  CK_RV rv = Bind(Call::kSign, MakeMechArgs(sign_op), pair.priv, &sign);
-  if (rv == CKR_OK) rv = sign(OpMessage(sign_op), {}, sig, &len);
-  const bool ok = rv == CKR_OK && VerifySignature(sign_op, pair, ByteSpan(sig).first(len));
+  CK_RV rv = Bind(call, MakeMechArgs(check_op), pair.priv, &act);
+  if (rv == CKR_OK) rv = act(OpMessage(check_op), {}, sig, &len);
+  bool ok = rv == CKR_OK;
+  if (ok && call == Call::kDerive) {
+    Buf value;
+    rv = GetValue(len, &value);
+    Destroy(len);
+    ok = rv == CKR_OK && value == SharedSecret(check_op, pair);
+  } else if (ok) {
+    ok = VerifySignature(check_op, pair, ByteSpan(sig).first(len));
+  }
   Destroy(pair.pub);
   Destroy(pair.priv);
-  if (!ok) return Failed("the new key's signature does not verify with BoringSSL: " + RvName(rv));
+  if (!ok) return Failed("the new key does not check with BoringSSL: " + RvName(rv));
   return {"", [this, &spec] {
             KeyPair p;
             return GeneratePair(spec, false, false, &p) == CKR_OK && Destroy(p.pub) == CKR_OK &&

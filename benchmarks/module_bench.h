@@ -148,6 +148,7 @@ enum class KeyId {
   kEd25519,
   kX25519,
   kHmac64,   // 64 bytes: SoftHSM wants HMAC-SHA384/512 keys no shorter than the hash
+  kP224,     // ECDSA P-224 (extended set)
   kKdf,      // 32-byte generic secret, CKA_DERIVE (HKDF, SP 800-108)
   kWrapKey,  // AES-256 wrapping key (extended set)
   kWrapped,  // the 32-byte AES key it wraps (CKA_EXTRACTABLE)
@@ -363,6 +364,7 @@ Buf EcPointFromAttribute(ByteSpan value, size_t raw_size);
 std::string Hex(ByteSpan b);
 
 // DER of the curve OIDs (CKA_EC_PARAMS).
+extern const Buf kP224Params;
 extern const Buf kP256Params;
 extern const Buf kP384Params;
 extern const Buf kP521Params;

@@ -33,6 +33,7 @@
 
 namespace cryptoki::bench {
 
+const Buf kP224Params = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21};
 const Buf kP256Params = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 const Buf kP384Params = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 const Buf kP521Params = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
@@ -249,6 +250,30 @@ const OpRow kExtendedSingles[] = {
      "PBKDF2_HMAC_SHA256_1000_GenerateKey",
      0,
      {Call::kGenerateKey, CKM_PKCS5_PBKD2, Param::kPbkdf2}},
+    {Op::kExtended, "ECDSA_P224_Sign", 0, {Call::kSign, CKM_ECDSA, Param::kNone, KeyId::kP224}},
+    {Op::kExtended, "ECDSA_P224_Verify", 0, {Call::kVerify, CKM_ECDSA, Param::kNone, KeyId::kP224}},
+    {Op::kExtended,
+     "RSA2048_PKCS1_Encrypt",
+     0,
+     {Call::kEncrypt, CKM_RSA_PKCS, Param::kNone, KeyId::kRsa2048}},
+    {Op::kExtended,
+     "RSA2048_PKCS1_Decrypt",
+     0,
+     {Call::kDecrypt, CKM_RSA_PKCS, Param::kNone, KeyId::kRsa2048}},
+    {Op::kExtended,
+     "EC_P384_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_EC_KEY_PAIR_GEN, Param::kNone, KeyId::kP384}},
+    {Op::kExtended,
+     "X25519_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, Param::kNone, KeyId::kX25519}},
+    // Seconds per key: with --extra_min_time.
+    {Op::kExtended,
+     "RSA2048_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_RSA_PKCS_KEY_PAIR_GEN, Param::kNone, KeyId::kRsa2048},
+     true},
 };
 
 // ExtendedRows returns the rows of the extended set, made once from
@@ -426,6 +451,7 @@ const KeySpec& GetKeySpec(KeyId id) {
                      .derive = derive,
                      .sign = !derive};
     };
+    at(KeyId::kP224) = ec("P-224 key", kP224Params, 57, NID_secp224r1, false);
     at(KeyId::kP256) = ec("P-256 key", kP256Params, 65, NID_X9_62_prime256v1, false);
     at(KeyId::kP256Ecdh) = ec("P-256 ECDH key", kP256Params, 65, NID_X9_62_prime256v1, true);
     at(KeyId::kP384) = ec("P-384 key", kP384Params, 97, NID_secp384r1, false);
@@ -791,6 +817,16 @@ Buf Ciphertext(Op op, const KeyPair& key) {
       return AeadSeal(EVP_aead_aes_256_gcm(), in.aes_key, in.iv12, msg);
     case CKM_CHACHA20_POLY1305:
       return AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
+    case CKM_RSA_PKCS: {
+      auto rsa = RsaPublic(key.n, key.e);
+      Buf out(key.n.size());
+      size_t len = 0;
+      if (!rsa || !RSA_encrypt(rsa.get(), &len, out.data(), out.size(), msg.data(), msg.size(),
+                               RSA_PKCS1_PADDING))
+        return {};
+      out.resize(len);
+      return out;
+    }
     case CKM_RSA_PKCS_OAEP: {
       auto rsa = RsaPublic(key.n, key.e);
       auto ctx = rsa ? OaepCtx(rsa.get(), true) : nullptr;
@@ -881,7 +917,7 @@ class BoringSslTarget : public Target {
 
 // Keys the floor signs with, made once.
 struct FloorKeys {
-  bssl::UniquePtr<EC_KEY> p256, p384, p521;
+  bssl::UniquePtr<EC_KEY> p224, p256, p384, p521;
   bssl::UniquePtr<RSA> rsa2048, rsa3072, rsa4096;
   uint8_t ed_public[32], ed_private[64];
   uint8_t x_public[32], x_private[32];
@@ -893,6 +929,8 @@ struct FloorKeys {
         return p384.get();
       case KeyId::kP521:
         return p521.get();
+      case KeyId::kP224:
+        return p224.get();
       default:
         return p256.get();
     }
@@ -911,6 +949,7 @@ struct FloorKeys {
         EC_KEY_generate_key(key.get());
         return key;
       };
+      k->p224 = ec(NID_secp224r1);
       k->p256 = ec(NID_X9_62_prime256v1);
       k->p384 = ec(NID_secp384r1);
       k->p521 = ec(NID_secp521r1);
@@ -1197,10 +1236,45 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
               }};
     }
     case CKM_EC_KEY_PAIR_GEN:
-      return {"", [] {
-                bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
+      return {"", [nid = GetKeySpec(spec.key).nid] {
+                bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(nid));
                 return EC_KEY_generate_key(k.get()) == 1;
               }};
+    case CKM_EC_MONTGOMERY_KEY_PAIR_GEN:
+      return {"", [] {
+                uint8_t pub[32], priv[32];
+                X25519_keypair(pub, priv);
+                return true;
+              }};
+    case CKM_RSA_PKCS_KEY_PAIR_GEN:
+      return {"", [] {
+                bssl::UniquePtr<RSA> key(RSA_new());
+                bssl::UniquePtr<BIGNUM> e(BN_new());
+                return BN_set_word(e.get(), RSA_F4) &&
+                       RSA_generate_key_ex(key.get(), 2048, e.get(), nullptr) == 1;
+              }};
+    case CKM_RSA_PKCS: {
+      // Encrypt with the public half only, as an encrypter holds it.
+      RSA* rsa = keys.Rsa(spec.key);
+      std::shared_ptr<RSA> pub(RSAPublicKey_dup(rsa), RSA_free);
+      auto st = std::make_shared<std::pair<Buf, Buf>>(Buf(RSA_size(rsa)), Buf(RSA_size(rsa)));
+      size_t len = 0;
+      if (!RSA_encrypt(pub.get(), &len, st->first.data(), st->first.size(), msg.data(), msg.size(),
+                       RSA_PKCS1_PADDING))
+        return Failed("RSA encrypt");
+      if (spec.call == Call::kEncrypt) {
+        return {"", [st, msg, pub] {
+                  size_t len;
+                  return RSA_encrypt(pub.get(), &len, st->second.data(), st->second.size(),
+                                     msg.data(), msg.size(), RSA_PKCS1_PADDING) == 1;
+                }};
+      }
+      return {"", [st, rsa] {
+                size_t len;
+                return RSA_decrypt(rsa, &len, st->second.data(), st->second.size(),
+                                   st->first.data(), st->first.size(), RSA_PKCS1_PADDING) == 1;
+              }};
+    }
     case CKM_EC_EDWARDS_KEY_PAIR_GEN:
       return {"", [] {
                 uint8_t pub[32], priv[64];
