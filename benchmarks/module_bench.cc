@@ -24,7 +24,9 @@
 //                        with them, AES-128/256 ECB/CBC/CTR/CTS, AES-CMAC
 //                        and ChaCha20-Poly1305 decryption at 64 B / 1 KiB /
 //                        8 KiB, DES3-CBC), AES key wrap, HKDF, SP 800-108
-//                        counter KDF, PBKDF2 (C_GenerateKey); no find
+//                        counter KDF, PBKDF2 (C_GenerateKey), ECDSA P-224,
+//                        RSA-2048 PKCS#1 v1.5 encrypt/decrypt, DH ffdhe2048,
+//                        P-384 / X25519 / RSA-2048 key generation; no find
 //   --extra_min_time=S   minimum time per benchmark of the slow asymmetric ops
 //                        added after issue 8 (RSA-3072/4096, OAEP, P-384,
 //                        P-521, Ed25519 key generation); default: as the rest

@@ -125,6 +125,7 @@ enum class Param {
   kOaep,      // SHA-256, MGF1-SHA-256, no label
   kEcdh,      // CKD_NULL with the peer's public key in |bytes|
   kCtr,       // CK_AES_CTR_PARAMS: 128 counter bits, counter block in |bytes|
+  kDh,        // CKM_DH_PKCS_DERIVE: the peer's public value in |bytes|
   kHkdf,      // extract and expand, SHA-256, Inputs' kdf_salt and kdf_info
   kSp800108,  // counter mode: 32-bit BE counter || kdf_fixed || 32-bit BE DKM length
   kPbkdf2,    // HMAC-SHA256, 1000 iterations, Inputs' password and kdf_salt
@@ -149,6 +150,7 @@ enum class KeyId {
   kX25519,
   kHmac64,   // 64 bytes: SoftHSM wants HMAC-SHA384/512 keys no shorter than the hash
   kP224,     // ECDSA P-224 (extended set)
+  kDh,       // ffdhe2048 (RFC 7919) DH key (extended set)
   kKdf,      // 32-byte generic secret, CKA_DERIVE (HKDF, SP 800-108)
   kWrapKey,  // AES-256 wrapping key (extended set)
   kWrapped,  // the 32-byte AES key it wraps (CKA_EXTRACTABLE)
@@ -163,6 +165,8 @@ struct KeySpec {
   CK_MECHANISM_TYPE gen = 0;       // 0: a secret key (C_CreateObject)
   const Buf* ec_params = nullptr;  // EC, Edwards and Montgomery keys
   CK_ULONG modulus_bits = 0;       // RSA
+  const Buf* dh_prime = nullptr;   // DH: CKA_PRIME and CKA_BASE; the public
+  const Buf* dh_base = nullptr;    //   value (CKA_VALUE) goes to KeyPair::point
   size_t point_size = 0;           // raw CKA_EC_POINT size; 0 for RSA
   int nid = 0;                     // BoringSSL curve of a Weierstrass key
   // Usage: derive (ECDH), sign/verify, encrypt/decrypt (both may hold).
@@ -202,6 +206,8 @@ struct Inputs {
   Buf hmac64_key;                               // 64 bytes
   Buf wrapped_key;                              // 32 bytes: the AES key the wrap op wraps
   Buf kdf_salt, kdf_info, kdf_fixed, password;  // KDF inputs
+  Buf dh_prime, dh_base;                        // ffdhe2048
+  Buf dh_peer_private, dh_peer_public;          // 256 bytes each
   Buf des3_key;                                 // 24 bytes, odd parity
   Buf iv8;                                      // DES3-CBC IV
   Buf hmac_key;                                 // 32 bytes

@@ -8,6 +8,7 @@
 #include <openssl/cipher.h>
 #include <openssl/cmac.h>
 #include <openssl/curve25519.h>
+#include <openssl/dh.h>
 #include <openssl/digest.h>
 #include <openssl/ec.h>
 #include <openssl/ec_key.h>
@@ -250,6 +251,10 @@ const OpRow kExtendedSingles[] = {
      "PBKDF2_HMAC_SHA256_1000_GenerateKey",
      0,
      {Call::kGenerateKey, CKM_PKCS5_PBKD2, Param::kPbkdf2}},
+    {Op::kExtended,
+     "DH_ffdhe2048_Derive",
+     0,
+     {Call::kDerive, CKM_DH_PKCS_DERIVE, Param::kDh, KeyId::kDh}},
     {Op::kExtended, "ECDSA_P224_Sign", 0, {Call::kSign, CKM_ECDSA, Param::kNone, KeyId::kP224}},
     {Op::kExtended, "ECDSA_P224_Verify", 0, {Call::kVerify, CKM_ECDSA, Param::kNone, KeyId::kP224}},
     {Op::kExtended,
@@ -379,6 +384,19 @@ const Inputs& Inputs::Get() {
     in->x25519_peer_public.resize(32);
     X25519_keypair(in->x25519_peer_public.data(), in->x25519_peer_private.data());
     PeerKey(NID_X9_62_prime256v1, &in->p256_peer_private, &in->p256_peer_public);
+    {
+      bssl::UniquePtr<DH> dh(DH_get_rfc7919_2048());
+      DH_generate_key(dh.get());
+      auto bytes = [](const BIGNUM* b) {
+        Buf v(256);
+        BN_bn2bin_padded(v.data(), v.size(), b);
+        return v;
+      };
+      in->dh_prime = bytes(DH_get0_p(dh.get()));
+      in->dh_base = {2};
+      in->dh_peer_private = bytes(DH_get0_priv_key(dh.get()));
+      in->dh_peer_public = bytes(DH_get0_pub_key(dh.get()));
+    }
     PeerKey(NID_secp384r1, &in->p384_peer_private, &in->p384_peer_public);
     return in;
   }();
@@ -406,6 +424,12 @@ const KeySpec& GetKeySpec(KeyId id) {
                           .secret_type = CKK_GENERIC_SECRET,
                           .value = &in.hmac64_key,
                           .label = "bench-hmac64"};
+    at(KeyId::kDh) = {.name = "ffdhe2048 key",
+                      .gen = CKM_DH_PKCS_KEY_PAIR_GEN,
+                      .dh_prime = &in.dh_prime,
+                      .dh_base = &in.dh_base,
+                      .point_size = 256,
+                      .derive = true};
     at(KeyId::kKdf) = {.name = "KDF base key",
                        .derive = true,
                        .secret_type = CKK_GENERIC_SECRET,
@@ -525,6 +549,10 @@ MechArgs MakeMechArgs(Op op) {
                 : spec.key == KeyId::kP384Ecdh ? in.p384_peer_public
                                                : in.p256_peer_public;
       m.value_len = spec.key == KeyId::kP384Ecdh ? 48 : 32;
+      break;
+    case Param::kDh:
+      m.bytes = in.dh_peer_public;
+      m.value_len = 256;  // the whole padded secret
       break;
     case Param::kHkdf:
     case Param::kSp800108:
@@ -873,6 +901,17 @@ Buf SharedSecret(Op op, const KeyPair& key) {
       return EcdhShared(NID_X9_62_prime256v1, in.p256_peer_private, key.point);
     case KeyId::kP384Ecdh:
       return EcdhShared(NID_secp384r1, in.p384_peer_private, key.point);
+    case KeyId::kDh: {
+      bssl::UniquePtr<DH> dh(DH_get_rfc7919_2048());
+      bssl::UniquePtr<BIGNUM> priv(
+          BN_bin2bn(in.dh_peer_private.data(), in.dh_peer_private.size(), nullptr));
+      bssl::UniquePtr<BIGNUM> peer(BN_bin2bn(key.point.data(), key.point.size(), nullptr));
+      Buf out(256);
+      if (!DH_set0_key(dh.get(), nullptr, priv.release()) ||
+          DH_compute_key_padded(out.data(), peer.get(), dh.get()) != 256)
+        return {};
+      return out;
+    }
     default:
       return {};
   }
@@ -921,6 +960,7 @@ struct FloorKeys {
   bssl::UniquePtr<RSA> rsa2048, rsa3072, rsa4096;
   uint8_t ed_public[32], ed_private[64];
   uint8_t x_public[32], x_private[32];
+  bssl::UniquePtr<DH> dh;  // ffdhe2048
 
   EC_KEY* Ec(KeyId id) const {
     switch (id) {
@@ -966,6 +1006,8 @@ struct FloorKeys {
       k->rsa4096 = rsa(4096);
       ED25519_keypair(k->ed_public, k->ed_private);
       X25519_keypair(k->x_public, k->x_private);
+      k->dh.reset(DH_get_rfc7919_2048());
+      DH_generate_key(k->dh.get());
       return k;
     }();
     return *keys;
@@ -1137,6 +1179,15 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
       return {"", [msg, out] {
                 SHA256(msg.data(), msg.size(), out->data());
                 return true;
+              }};
+    }
+    case CKM_DH_PKCS_DERIVE: {
+      // The peer's value arrives as bytes, as the mechanism parameter gives it.
+      auto out = std::make_shared<Buf>(256);
+      return {"", [out, &in, &keys] {
+                bssl::UniquePtr<BIGNUM> peer(
+                    BN_bin2bn(in.dh_peer_public.data(), in.dh_peer_public.size(), nullptr));
+                return DH_compute_key_padded(out->data(), peer.get(), keys.dh.get()) == 256;
               }};
     }
     case CKM_HKDF_DERIVE:

@@ -82,6 +82,7 @@ Mechanism MakeMechanism(const MechArgs& a) {
     case Param::kGcm:
       return Mechanism{a.type, mech::GcmParams{a.bytes, {}, 128}};
     case Param::kCbcIv:
+    case Param::kDh:
       return Mechanism{a.type, mech::RawParams{a.bytes}};
     case Param::kCtr: {
       mech::AesCtrParams ctr{128, {}};
@@ -238,6 +239,9 @@ CK_RV CppThread::GeneratePair(const KeySpec& spec, bool token, bool read_public,
   Template pub{attr::Token{token}, attr::Private{false}};
   Template priv{attr::Token{token}, attr::Private{true}, attr::Sensitive{true}};
   if (spec.ec_params) pub.Add(attr::EcParams{*spec.ec_params});
+  if (spec.dh_prime)
+    pub.Add(Attribute(CKA_PRIME, ByteView(*spec.dh_prime)))
+        .Add(Attribute(CKA_BASE, ByteView(*spec.dh_base)));
   if (spec.modulus_bits)
     pub.Add(attr::ModulusBits{spec.modulus_bits}).Add(attr::PublicExponent{Bytes{1, 0, 1}});
   if (spec.derive) priv.Add(attr::Derive{true});
@@ -247,7 +251,9 @@ CK_RV CppThread::GeneratePair(const KeySpec& spec, bool token, bool read_public,
   if (!p) return Rc(p);
   out->pub = p->first.value();
   out->priv = p->second.value();
-  if (read_public && spec.point_size)
+  if (read_public && spec.dh_prime)
+    out->point = ToBuf(s_.Get<attr::Value>(p->first));
+  else if (read_public && spec.point_size)
     out->point = EcPointFromAttribute(ToBuf(s_.Get<attr::EcPoint>(p->first)), spec.point_size);
   if (read_public && spec.modulus_bits) {
     out->n = ToBuf(s_.Get<attr::Modulus>(p->first));

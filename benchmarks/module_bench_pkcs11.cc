@@ -99,6 +99,7 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
       st->m = {a.type, &st->gcm, sizeof st->gcm};
       break;
     case Param::kCbcIv:
+    case Param::kDh:
       st->m = {a.type, b.data(), b.size()};
       break;
     case Param::kChaCha:
@@ -251,6 +252,7 @@ CK_RV Pkcs11Thread::GeneratePair(const KeySpec& spec, bool token, bool read_publ
   pub.Bool(CKA_TOKEN, token).Bool(CKA_PRIVATE, false);
   priv.Bool(CKA_TOKEN, token).Bool(CKA_PRIVATE, true).Bool(CKA_SENSITIVE, true);
   if (spec.ec_params) pub.Bytes(CKA_EC_PARAMS, *spec.ec_params);
+  if (spec.dh_prime) pub.Bytes(CKA_PRIME, *spec.dh_prime).Bytes(CKA_BASE, *spec.dh_base);
   if (spec.modulus_bits) {
     const uint8_t e[] = {1, 0, 1};
     pub.Ulong(CKA_MODULUS_BITS, spec.modulus_bits).Bytes(CKA_PUBLIC_EXPONENT, e);
@@ -260,7 +262,9 @@ CK_RV Pkcs11Thread::GeneratePair(const KeySpec& spec, bool token, bool read_publ
   if (spec.crypt) pub.Bool(CKA_ENCRYPT, true), priv.Bool(CKA_DECRYPT, true);
   if (CK_RV rv = s_.GenerateKeyPair(spec.gen, pub, priv, &out->pub, &out->priv); rv != CKR_OK)
     return rv;
-  if (read_public && spec.point_size) {
+  if (read_public && spec.dh_prime) {
+    s_.GetAttribute(out->pub, CKA_VALUE, &out->point);
+  } else if (read_public && spec.point_size) {
     Buf v;
     if (s_.GetAttribute(out->pub, CKA_EC_POINT, &v) == CKR_OK)
       out->point = EcPointFromAttribute(v, spec.point_size);

@@ -25,7 +25,10 @@
 # ChaCha20-Poly1305 decryption at 64 B / 1 KiB / 8 KiB, DES3-CBC; AES key
 # wrap (C_WrapKey of a 32-byte key); HKDF-SHA256, SP 800-108 counter mode
 # with HMAC-SHA256 and PBKDF2-HMAC-SHA256 with 1000 iterations (as
-# C_GenerateKey, which is how PKCS#11 makes CKM_PKCS5_PBKD2 keys); no find,
+# C_GenerateKey, which is how PKCS#11 makes CKM_PKCS5_PBKD2 keys); ECDSA
+# P-224 sign/verify, RSA-2048 PKCS#1 v1.5 encrypt/decrypt, DH ffdhe2048
+# derive, P-384 / X25519 / RSA-2048 key-pair generation (RSA with
+# BENCH_EXTRA_MIN_TIME); no find,
 # no profiles, no OpenSSL speed, no chart) and writes
 #   docs/benchmarks/extended.json  Google Benchmark's JSON
 #   docs/benchmarks/extended.md    ops/s per target, module / BoringSSL and
