@@ -222,6 +222,17 @@ def not_measured(results):
     return ["Not measured:\n"] + notes + [""] if notes else []
 
 
+def slower_than_other(results, ops):
+    """The ops of |ops| where the module (1 thread) is slower than the other module,
+    each with the ratio: ["SHA384_8KiB (0.82×)", ...]."""
+    out = []
+    for op in ops:
+        m, o = ops_of(results, op, "module"), ops_of(results, op, "other")
+        if m is not None and o is not None and m < o:
+            out.append(f"{op} ({fmt_ratio(m, o)})")
+    return out
+
+
 def extended_markdown(context, results, order, other_name):
     """The report of the extended op set (module_bench --extended)."""
     out = header(context, other_name, "module_bench extended op set")
@@ -247,11 +258,7 @@ def extended_markdown(context, results, order, other_name):
         ]
         out.append("| " + " | ".join(row) + " |")
     out.append("")
-    slower = [f"{op} ({fmt_ratio(ops_of(results, op, 'module'), ops_of(results, op, 'other'))})"
-              for op in order
-              if ops_of(results, op, "module") is not None
-              and ops_of(results, op, "other") is not None
-              and ops_of(results, op, "module") < ops_of(results, op, "other")]
+    slower = slower_than_other(results, order)
     out.append(f"The module is slower than {other_name} (1 thread) on: "
                f"{', '.join(slower) if slower else 'none'}.\n")
     out.extend(not_measured(results))
@@ -293,11 +300,7 @@ def markdown(context, results, order, other_name):
         out.append("Added after issue 8 (no issue-8 target; the slow asymmetric ones ran with "
                    f"a shorter time per benchmark{', ' + context['extra_min_time'] + ' s' if 'extra_min_time' in context else ''}): "
                    + ", ".join(f"`{op}`" for op in extra) + ".")
-        slower = [f"{op} ({fmt_ratio(ops_of(results, op, 'module'), ops_of(results, op, 'other'))})"
-                  for op in extra
-                  if ops_of(results, op, "module") is not None
-                  and ops_of(results, op, "other") is not None
-                  and ops_of(results, op, "module") < ops_of(results, op, "other")]
+        slower = slower_than_other(results, extra)
         if slower:
             out.append(f"Of these, the module is slower than {other_name} on: {', '.join(slower)}.")
         out.append("")
