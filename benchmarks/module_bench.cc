@@ -19,6 +19,14 @@
 //   --find=N,M,...       find populations (default 1000,100000)
 //   --threads=1,2        thread counts
 //   --targets=a,b        run only these targets (boringssl,cpp,module,other)
+//   --extended           run the extended op set instead of the default one:
+//                        every other mechanism family (SHA-1/384/512, HMAC
+//                        with them, AES-128/256 ECB/CBC/CTR/CTS, AES-CMAC
+//                        and ChaCha20-Poly1305 decryption at 64 B / 1 KiB /
+//                        8 KiB, DES3-CBC), AES key wrap, HKDF, SP 800-108
+//                        counter KDF, PBKDF2 (C_GenerateKey), ECDSA P-224,
+//                        RSA-2048 PKCS#1 v1.5 encrypt/decrypt, DH ffdhe2048,
+//                        P-384 / X25519 / RSA-2048 key generation; no find
 //   --extra_min_time=S   minimum time per benchmark of the slow asymmetric ops
 //                        added after issue 8 (RSA-3072/4096, OAEP, P-384,
 //                        P-521, Ed25519 key generation); default: as the rest
@@ -72,15 +80,30 @@ CK_FLAGS CallFlags(const OpSpec& spec) {
       return CKF_DERIVE;
     case Call::kGenerateKeyPair:
       return CKF_GENERATE_KEY_PAIR;
+    case Call::kWrap:
+      return CKF_WRAP;
+    case Call::kGenerateKey:
+      return CKF_GENERATE;
     case Call::kOther:
       break;
   }
   return 0;
 }
 
-// SignOpOf returns the signature op that checks a key made by |op|.
-Op SignOpOf(Op op) {
-  return op == Op::kEd25519GenerateKeyPair ? Op::kEd25519Sign : Op::kEcdsaP256Sign;
+// CheckOpOf returns the op that checks a key made by |op|: a signature, or
+// for an X25519 key the X25519 derivation.
+Op CheckOpOf(Op op) {
+  if (op == Op::kEd25519GenerateKeyPair) return Op::kEd25519Sign;
+  switch (GetOpSpec(op).key) {
+    case KeyId::kP384:
+      return Op::kEcdsaP384Sign;
+    case KeyId::kRsa2048:
+      return Op::kRsaPkcs1Sign;
+    case KeyId::kX25519:
+      return Op::kX25519Derive;
+    default:
+      return Op::kEcdsaP256Sign;
+  }
 }
 
 // KeyFor returns the handle of |key| that |call| uses: the public key to
@@ -123,7 +146,7 @@ void TokenTarget::SetUpKeys(TokenThread& main,
     if (!key.secret() && spec.key != KeyId::kNone && key.gen != spec.mech)
       need(op, key.gen, CKF_GENERATE_KEY_PAIR);
     if (spec.call == Call::kGenerateKeyPair) {
-      const OpSpec& check = GetOpSpec(SignOpOf(op));
+      const OpSpec& check = GetOpSpec(CheckOpOf(op));
       need(op, check.mech, CallFlags(check));
     }
   }
@@ -133,6 +156,8 @@ void TokenTarget::SetUpKeys(TokenThread& main,
     const OpSpec& spec = GetOpSpec(op);
     if (spec.key != KeyId::kNone && spec.call != Call::kGenerateKeyPair && Supports(op).empty())
       users[static_cast<size_t>(spec.key)].push_back(op);
+    if (spec.call == Call::kWrap && Supports(op).empty())
+      users[static_cast<size_t>(KeyId::kWrapped)].push_back(op);
   }
   for (size_t i = 1; i < users.size(); ++i) {
     if (users[i].empty()) continue;
@@ -197,8 +222,10 @@ Prepared TokenThread::Prepare(Op op, int64_t arg) {
     case Call::kEncrypt:
     case Call::kDecrypt:
     case Call::kMessageEncrypt:
+    case Call::kWrap:
       return Compute(op);
     case Call::kDerive:
+    case Call::kGenerateKey:
       return Derive(op);
     case Call::kGenerateKeyPair:
       return Generate(op);
@@ -287,7 +314,7 @@ Prepared TokenThread::Derive(Op op) {
   const KeyPair& key = target_.key(spec.key);
   const MechArgs m = MakeMechArgs(op);
   auto act = std::make_shared<Action>();
-  if (CK_RV rv = Bind(Call::kDerive, m, key.priv, act.get()); rv != CKR_OK)
+  if (CK_RV rv = Bind(spec.call, m, key.priv, act.get()); rv != CKR_OK)
     return Failed("derive init: " + RvName(rv));
   CK_ULONG h = 0;
   if (CK_RV rv = (*act)({}, {}, {}, &h); rv != CKR_OK) return Failed("derive: " + RvName(rv));
@@ -295,7 +322,8 @@ Prepared TokenThread::Derive(Op op) {
   CK_RV rv = GetValue(h, &value);
   Destroy(h);
   if (rv != CKR_OK) return Failed("CKA_VALUE of the derived key: " + RvName(rv));
-  if (value != SharedSecret(op, key)) return Failed("shared secret differs from BoringSSL's");
+  if (value != SharedSecret(op, key))
+    return Failed("derived value differs from BoringSSL's: " + Hex(value));
   return {"", [this, act] {
             CK_ULONG h;
             return (*act)({}, {}, {}, &h) == CKR_OK && Destroy(h) == CKR_OK;
@@ -303,22 +331,32 @@ Prepared TokenThread::Derive(Op op) {
 }
 
 // Generate times the generation of a session key pair and its destruction.
-// The check signs with one new pair and verifies with BoringSSL.
+// The check signs with one new pair and verifies with BoringSSL (for X25519:
+// derives with it and compares BoringSSL's shared secret).
 Prepared TokenThread::Generate(Op op) {
   const KeySpec& spec = GetKeySpec(GetOpSpec(op).key);
   KeyPair pair;
   if (CK_RV rv = GeneratePair(spec, false, true, &pair); rv != CKR_OK)
     return Failed("generate: " + RvName(rv));
-  const Op sign_op = SignOpOf(op);
-  Action sign;
-  Buf sig(256);
+  const Op check_op = CheckOpOf(op);
+  const Call call = GetOpSpec(check_op).call;
+  Action act;
+  Buf sig(1024);
   CK_ULONG len = 0;
-  CK_RV rv = Bind(Call::kSign, MakeMechArgs(sign_op), pair.priv, &sign);
-  if (rv == CKR_OK) rv = sign(OpMessage(sign_op), {}, sig, &len);
-  const bool ok = rv == CKR_OK && VerifySignature(sign_op, pair, ByteSpan(sig).first(len));
+  CK_RV rv = Bind(call, MakeMechArgs(check_op), pair.priv, &act);
+  if (rv == CKR_OK) rv = act(OpMessage(check_op), {}, sig, &len);
+  bool ok = rv == CKR_OK;
+  if (ok && call == Call::kDerive) {
+    Buf value;
+    rv = GetValue(len, &value);
+    Destroy(len);
+    ok = rv == CKR_OK && value == SharedSecret(check_op, pair);
+  } else if (ok) {
+    ok = VerifySignature(check_op, pair, ByteSpan(sig).first(len));
+  }
   Destroy(pair.pub);
   Destroy(pair.priv);
-  if (!ok) return Failed("the new key's signature does not verify with BoringSSL: " + RvName(rv));
+  if (!ok) return Failed("the new key does not check with BoringSSL: " + RvName(rv));
   return {"", [this, &spec] {
             KeyPair p;
             return GeneratePair(spec, false, false, &p) == CKR_OK && Destroy(p.pub) == CKR_OK &&
@@ -448,6 +486,7 @@ int main(int argc, char** argv) {
               targets_list = "boringssl,cpp,module,other";
   int64_t other_find_max = 0;
   double extra_min_time = 0;
+  bool extended = false;
   // Take our flags out; leave the rest to Google Benchmark.
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
@@ -466,6 +505,11 @@ int main(int argc, char** argv) {
       continue;
     if (value("other_find_max", &v)) {
       other_find_max = std::atoll(v.c_str());
+      continue;
+    }
+    if (a == "--extended") {
+      SelectExtended(true);
+      extended = true;
       continue;
     }
     if (value("extra_min_time", &v)) {
@@ -508,7 +552,10 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("other_name", other_name);
     benchmark::AddCustomContext("other_find_max", std::to_string(other_find_max));
   }
-  benchmark::AddCustomContext("find_populations", find_list);
+  if (extended)
+    benchmark::AddCustomContext("op_set", "extended");
+  else
+    benchmark::AddCustomContext("find_populations", find_list);
   if (extra_min_time > 0) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", extra_min_time);
@@ -525,8 +572,10 @@ int main(int argc, char** argv) {
   };
   for (Op op : AllOps()) add(op, 0);
   // Find last, smallest population first: each population grows the token.
+  // The extended set has no find.
   std::vector<int64_t> finds;
-  for (const std::string& n : Split(find_list)) finds.push_back(std::atoll(n.c_str()));
+  if (!extended)
+    for (const std::string& n : Split(find_list)) finds.push_back(std::atoll(n.c_str()));
   std::sort(finds.begin(), finds.end());
   for (int64_t n : finds) add(Op::kFind, n);
 

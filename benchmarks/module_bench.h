@@ -74,9 +74,17 @@ enum class Op {
   kGetAttribute,
   kSessionOpenClose,
   kFind,  // with the population size as argument
+  // The extended set (--extended) follows: Op values kExtended + i, made
+  // from the family table in module_bench_boringssl.cc.
+  kExtended = 1000,
 };
 
-// AllOps lists every op but kFind, in the order they run and are reported.
+// SelectExtended picks the op set AllOps lists: the default set (issue 8
+// and its additions) or, with |extended|, the extended set of every other
+// mechanism family. Call it before making any target.
+void SelectExtended(bool extended);
+// AllOps lists every op of the selected set but kFind, in the order they
+// run and are reported.
 std::span<const Op> AllOps();
 // OpName returns the benchmark name part: "SHA256_64B".
 const char* OpName(Op op);
@@ -102,18 +110,25 @@ enum class Call {
   kMessageEncrypt,  // C_MessageEncryptInit once, C_EncryptMessage per call
   kDerive,
   kGenerateKeyPair,
-  kOther,  // random, attributes, sessions, find: each target's own
+  kGenerateKey,  // C_GenerateKey of a session secret key (PBKDF2), as kDerive
+  kWrap,         // C_WrapKey of the kWrapped key with the op's key
+  kOther,        // random, attributes, sessions, find: each target's own
 };
 
 // Mechanism parameter kinds, built by each target in its own form.
 enum class Param {
   kNone,
-  kGcm,     // iv12, no AAD, 128-bit tag
-  kCbcIv,   // iv16
-  kChaCha,  // nonce iv12, no AAD
-  kPss,     // SHA-256, MGF1-SHA-256, 32-byte salt
-  kOaep,    // SHA-256, MGF1-SHA-256, no label
-  kEcdh,    // CKD_NULL with the peer's public key in |bytes|
+  kGcm,       // iv12, no AAD, 128-bit tag
+  kCbcIv,     // iv16
+  kChaCha,    // nonce iv12, no AAD
+  kPss,       // SHA-256, MGF1-SHA-256, 32-byte salt
+  kOaep,      // SHA-256, MGF1-SHA-256, no label
+  kEcdh,      // CKD_NULL with the peer's public key in |bytes|
+  kCtr,       // CK_AES_CTR_PARAMS: 128 counter bits, counter block in |bytes|
+  kDh,        // CKM_DH_PKCS_DERIVE: the peer's public value in |bytes|
+  kHkdf,      // extract and expand, SHA-256, Inputs' kdf_salt and kdf_info
+  kSp800108,  // counter mode: 32-bit BE counter || kdf_fixed || 32-bit BE DKM length
+  kPbkdf2,    // HMAC-SHA256, 1000 iterations, Inputs' password and kdf_salt
 };
 
 // The keys a token target makes at start-up (token objects).
@@ -133,6 +148,14 @@ enum class KeyId {
   kRsa4096,
   kEd25519,
   kX25519,
+  kHmac64,   // 64 bytes: SoftHSM wants HMAC-SHA384/512 keys no shorter than the hash
+  kP224,     // ECDSA P-224 (extended set)
+  kDh,       // ffdhe2048 (RFC 7919) DH key (extended set)
+  kKdf,      // 32-byte generic secret, CKA_DERIVE (HKDF, SP 800-108)
+  kWrapKey,  // AES-256 wrapping key (extended set)
+  kWrapped,  // the 32-byte AES key it wraps (CKA_EXTRACTABLE)
+  kAes128,   // AES-128 encrypt/decrypt (extended set)
+  kDes3,     // DES3 encrypt/decrypt (extended set)
   kCount,
 };
 
@@ -142,10 +165,13 @@ struct KeySpec {
   CK_MECHANISM_TYPE gen = 0;       // 0: a secret key (C_CreateObject)
   const Buf* ec_params = nullptr;  // EC, Edwards and Montgomery keys
   CK_ULONG modulus_bits = 0;       // RSA
+  const Buf* dh_prime = nullptr;   // DH: CKA_PRIME and CKA_BASE; the public
+  const Buf* dh_base = nullptr;    //   value (CKA_VALUE) goes to KeyPair::point
   size_t point_size = 0;           // raw CKA_EC_POINT size; 0 for RSA
   int nid = 0;                     // BoringSSL curve of a Weierstrass key
   // Usage: derive (ECDH), sign/verify, encrypt/decrypt (both may hold).
   bool derive = false, sign = false, crypt = false;
+  bool wrap = false, extractable = false;  // CKA_WRAP / CKA_UNWRAP, CKA_EXTRACTABLE
   // Secrets: key type, value (Inputs) and label.
   CK_KEY_TYPE secret_type = 0;
   const Buf* value = nullptr;
@@ -175,11 +201,19 @@ MechArgs MakeMechArgs(Op op);
 
 // Fixed inputs shared by every target, so outputs can be compared.
 struct Inputs {
-  Buf aes_key;     // 32 bytes (AES-GCM, AES-CBC, AES-CMAC)
-  Buf hmac_key;    // 32 bytes
-  Buf chacha_key;  // 32 bytes
-  Buf iv12;        // GCM / ChaCha20-Poly1305 nonce
-  Buf iv16;        // CBC IV
+  Buf aes_key;                                  // 32 bytes (AES-GCM, AES-CBC, AES-CMAC)
+  Buf aes128_key;                               // 16 bytes
+  Buf hmac64_key;                               // 64 bytes
+  Buf wrapped_key;                              // 32 bytes: the AES key the wrap op wraps
+  Buf kdf_salt, kdf_info, kdf_fixed, password;  // KDF inputs
+  Buf dh_prime, dh_base;                        // ffdhe2048
+  Buf dh_peer_private, dh_peer_public;          // 256 bytes each
+  Buf des3_key;                                 // 24 bytes, odd parity
+  Buf iv8;                                      // DES3-CBC IV
+  Buf hmac_key;                                 // 32 bytes
+  Buf chacha_key;                               // 32 bytes
+  Buf iv12;                                     // GCM / ChaCha20-Poly1305 nonce
+  Buf iv16;                                     // CBC / CTS IV, CTR counter block
   // Peer keys of the derive ops (made by BoringSSL).
   Buf x25519_peer_private, x25519_peer_public;  // 32 bytes each
   Buf p256_peer_private, p256_peer_public;      // 32 / 65 (uncompressed)
@@ -231,8 +265,9 @@ struct KeyPair {
 
 // Action is one prepared token call: for kDigest / kSign / kEncrypt /
 // kDecrypt / kMessageEncrypt it processes |in| into |out| (its length in
-// |*len|); kVerify checks |sig| over |in|; kDerive derives a session key
-// and returns its handle in |*len|.
+// |*len|); kWrap wraps the kWrapped key into |out|; kVerify checks |sig|
+// over |in|; kDerive derives a session key and returns its handle in
+// |*len|, and kGenerateKey makes one (C_GenerateKey) the same way.
 // Returns the CK_RV of the first call that failed, CKR_OK on success.
 using Action =
     std::function<CK_RV(ByteSpan in, ByteSpan sig, std::span<uint8_t> out, CK_ULONG* len)>;
@@ -335,6 +370,7 @@ Buf EcPointFromAttribute(ByteSpan value, size_t raw_size);
 std::string Hex(ByteSpan b);
 
 // DER of the curve OIDs (CKA_EC_PARAMS).
+extern const Buf kP224Params;
 extern const Buf kP256Params;
 extern const Buf kP384Params;
 extern const Buf kP521Params;

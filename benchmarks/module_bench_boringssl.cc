@@ -2,17 +2,20 @@
 // against BoringSSL, and the BoringSSL target (the floor: the same work with
 // keys parsed and contexts built once, as a module can cache them).
 #include <openssl/aead.h>
+#include <openssl/aes.h>
 #include <openssl/bn.h>
 #include <openssl/bytestring.h>
 #include <openssl/cipher.h>
 #include <openssl/cmac.h>
 #include <openssl/curve25519.h>
+#include <openssl/dh.h>
 #include <openssl/digest.h>
 #include <openssl/ec.h>
 #include <openssl/ec_key.h>
 #include <openssl/ecdh.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/hkdf.h>
 #include <openssl/hmac.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
@@ -22,11 +25,16 @@
 
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "benchmarks/module_bench.h"
 
 namespace cryptoki::bench {
 
+const Buf kP224Params = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21};
 const Buf kP256Params = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 const Buf kP384Params = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 const Buf kP521Params = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
@@ -198,8 +206,110 @@ const OpRow kOps[] = {
     {Op::kFind, "Find", 0, {Call::kOther, kNoMech}},
 };
 
+// One family of the extended set: an op per payload size (64 B, 1 KiB,
+// 8 KiB), named <family>_<size>.
+struct Family {
+  const char* name;
+  OpSpec spec;
+};
+const Family kExtendedFamilies[] = {
+    {"SHA1", {Call::kDigest, CKM_SHA_1}},
+    {"SHA384", {Call::kDigest, CKM_SHA384}},
+    {"SHA512", {Call::kDigest, CKM_SHA512}},
+    {"HMAC_SHA1", {Call::kSign, CKM_SHA_1_HMAC, Param::kNone, KeyId::kHmac}},
+    {"HMAC_SHA384", {Call::kSign, CKM_SHA384_HMAC, Param::kNone, KeyId::kHmac64}},
+    {"HMAC_SHA512", {Call::kSign, CKM_SHA512_HMAC, Param::kNone, KeyId::kHmac64}},
+    {"AES128_ECB_Encrypt", {Call::kEncrypt, CKM_AES_ECB, Param::kNone, KeyId::kAes128}},
+    {"AES128_CBC_Encrypt", {Call::kEncrypt, CKM_AES_CBC, Param::kCbcIv, KeyId::kAes128}},
+    {"AES128_CTR_Encrypt", {Call::kEncrypt, CKM_AES_CTR, Param::kCtr, KeyId::kAes128}},
+    {"AES128_CTS_Encrypt", {Call::kEncrypt, CKM_AES_CTS, Param::kCbcIv, KeyId::kAes128}},
+    {"AES256_ECB_Encrypt", {Call::kEncrypt, CKM_AES_ECB, Param::kNone, KeyId::kAes}},
+    {"AES256_CBC_Encrypt", {Call::kEncrypt, CKM_AES_CBC, Param::kCbcIv, KeyId::kAes}},
+    {"AES256_CTR_Encrypt", {Call::kEncrypt, CKM_AES_CTR, Param::kCtr, KeyId::kAes}},
+    {"AES256_CTS_Encrypt", {Call::kEncrypt, CKM_AES_CTS, Param::kCbcIv, KeyId::kAes}},
+    {"AES256_CMAC", {Call::kSign, CKM_AES_CMAC, Param::kNone, KeyId::kCmac}},
+    {"ChaCha20_Poly1305_Decrypt",
+     {Call::kDecrypt, CKM_CHACHA20_POLY1305, Param::kChaCha, KeyId::kChaCha}},
+    {"DES3_CBC_Encrypt", {Call::kEncrypt, CKM_DES3_CBC, Param::kCbcIv, KeyId::kDes3}},
+};
+
+// The extended set's ops made one each (no payload sizes).
+const OpRow kExtendedSingles[] = {
+    {Op::kExtended,
+     "AES256_KeyWrap_32B_Key",
+     0,
+     {Call::kWrap, CKM_AES_KEY_WRAP, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
+     "HKDF_SHA256_Derive",
+     0,
+     {Call::kDerive, CKM_HKDF_DERIVE, Param::kHkdf, KeyId::kKdf}},
+    {Op::kExtended,
+     "SP800_108_Counter_HMAC_SHA256_Derive",
+     0,
+     {Call::kDerive, CKM_SP800_108_COUNTER_KDF, Param::kSp800108, KeyId::kKdf}},
+    {Op::kExtended,
+     "PBKDF2_HMAC_SHA256_1000_GenerateKey",
+     0,
+     {Call::kGenerateKey, CKM_PKCS5_PBKD2, Param::kPbkdf2}},
+    {Op::kExtended,
+     "DH_ffdhe2048_Derive",
+     0,
+     {Call::kDerive, CKM_DH_PKCS_DERIVE, Param::kDh, KeyId::kDh}},
+    {Op::kExtended, "ECDSA_P224_Sign", 0, {Call::kSign, CKM_ECDSA, Param::kNone, KeyId::kP224}},
+    {Op::kExtended, "ECDSA_P224_Verify", 0, {Call::kVerify, CKM_ECDSA, Param::kNone, KeyId::kP224}},
+    {Op::kExtended,
+     "RSA2048_PKCS1_Encrypt",
+     0,
+     {Call::kEncrypt, CKM_RSA_PKCS, Param::kNone, KeyId::kRsa2048}},
+    {Op::kExtended,
+     "RSA2048_PKCS1_Decrypt",
+     0,
+     {Call::kDecrypt, CKM_RSA_PKCS, Param::kNone, KeyId::kRsa2048}},
+    {Op::kExtended,
+     "EC_P384_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_EC_KEY_PAIR_GEN, Param::kNone, KeyId::kP384}},
+    {Op::kExtended,
+     "X25519_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, Param::kNone, KeyId::kX25519}},
+    // Seconds per key: with --extra_min_time.
+    {Op::kExtended,
+     "RSA2048_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_RSA_PKCS_KEY_PAIR_GEN, Param::kNone, KeyId::kRsa2048},
+     true},
+};
+
+// ExtendedRows returns the rows of the extended set, made once from
+// kExtendedFamilies.
+const std::vector<OpRow>& ExtendedRows() {
+  static const std::vector<OpRow>* rows = [] {
+    auto* v = new std::vector<OpRow>;
+    static std::deque<std::string> names;  // stable storage for the names
+    const std::pair<size_t, const char*> sizes[] = {{64, "64B"}, {1024, "1KiB"}, {8192, "8KiB"}};
+    for (const Family& f : kExtendedFamilies) {
+      for (const auto& [bytes, size] : sizes) {
+        names.push_back(std::string(f.name) + "_" + size);
+        const Op op = static_cast<Op>(static_cast<int>(Op::kExtended) + v->size());
+        v->push_back(OpRow{op, names.back().c_str(), bytes, f.spec});
+      }
+    }
+    for (OpRow r : kExtendedSingles) {
+      r.op = static_cast<Op>(static_cast<int>(Op::kExtended) + v->size());
+      v->push_back(r);
+    }
+    return v;
+  }();
+  return *rows;
+}
+
+bool extended_selected = false;
+
 const OpRow& Row(Op op) {
   for (const OpRow& r : kOps)
+    if (r.op == op) return r;
+  for (const OpRow& r : ExtendedRows())
     if (r.op == op) return r;
   std::fprintf(stderr, "module_bench: op %d missing from the table\n", static_cast<int>(op));
   std::abort();
@@ -227,6 +337,8 @@ void PeerKey(int nid, Buf* priv, Buf* pub) {
 
 }  // namespace
 
+void SelectExtended(bool extended) { extended_selected = extended; }
+
 std::span<const Op> AllOps() {
   static const std::vector<Op> ops = [] {
     std::vector<Op> v;
@@ -234,7 +346,12 @@ std::span<const Op> AllOps() {
       if (r.op != Op::kFind) v.push_back(r.op);
     return v;
   }();
-  return ops;
+  static const std::vector<Op> extended = [] {
+    std::vector<Op> v;
+    for (const OpRow& r : ExtendedRows()) v.push_back(r.op);
+    return v;
+  }();
+  return extended_selected ? extended : ops;
 }
 
 const char* OpName(Op op) { return Row(op).name; }
@@ -246,6 +363,19 @@ const Inputs& Inputs::Get() {
   static const Inputs* inputs = [] {
     auto* in = new Inputs;
     in->aes_key = Pattern(32, 11);
+    in->aes128_key = Pattern(16, 13);
+    in->hmac64_key = Pattern(64, 29);
+    in->wrapped_key = Pattern(32, 53);
+    in->kdf_salt = Pattern(16, 59);
+    in->kdf_info = Pattern(10, 61);
+    in->kdf_fixed = Pattern(24, 67);
+    const std::string_view password = "bench password";
+    in->password.assign(password.begin(), password.end());
+    in->des3_key = Pattern(24, 17);
+    // DES keys carry odd parity in each byte's low bit.
+    for (uint8_t& b : in->des3_key)
+      b = static_cast<uint8_t>((b & 0xfe) | !(__builtin_popcount(b & 0xfe) & 1));
+    in->iv8 = Pattern(8, 47);
     in->hmac_key = Pattern(32, 23);
     in->chacha_key = Pattern(32, 37);
     in->iv12 = Pattern(12, 41);
@@ -254,6 +384,19 @@ const Inputs& Inputs::Get() {
     in->x25519_peer_public.resize(32);
     X25519_keypair(in->x25519_peer_public.data(), in->x25519_peer_private.data());
     PeerKey(NID_X9_62_prime256v1, &in->p256_peer_private, &in->p256_peer_public);
+    {
+      bssl::UniquePtr<DH> dh(DH_get_rfc7919_2048());
+      DH_generate_key(dh.get());
+      auto bytes = [](const BIGNUM* b) {
+        Buf v(256);
+        BN_bn2bin_padded(v.data(), v.size(), b);
+        return v;
+      };
+      in->dh_prime = bytes(DH_get0_p(dh.get()));
+      in->dh_base = {2};
+      in->dh_peer_private = bytes(DH_get0_priv_key(dh.get()));
+      in->dh_peer_public = bytes(DH_get0_pub_key(dh.get()));
+    }
     PeerKey(NID_secp384r1, &in->p384_peer_private, &in->p384_peer_public);
     return in;
   }();
@@ -276,6 +419,43 @@ const KeySpec& GetKeySpec(KeyId id) {
                         .secret_type = CKK_GENERIC_SECRET,
                         .value = &in.hmac_key,
                         .label = "bench-hmac"};
+    at(KeyId::kHmac64) = {.name = "HMAC key (64 bytes)",
+                          .sign = true,
+                          .secret_type = CKK_GENERIC_SECRET,
+                          .value = &in.hmac64_key,
+                          .label = "bench-hmac64"};
+    at(KeyId::kDh) = {.name = "ffdhe2048 key",
+                      .gen = CKM_DH_PKCS_KEY_PAIR_GEN,
+                      .dh_prime = &in.dh_prime,
+                      .dh_base = &in.dh_base,
+                      .point_size = 256,
+                      .derive = true};
+    at(KeyId::kKdf) = {.name = "KDF base key",
+                       .derive = true,
+                       .secret_type = CKK_GENERIC_SECRET,
+                       .value = &in.hmac_key,
+                       .label = "bench-kdf"};
+    at(KeyId::kWrapKey) = {.name = "AES wrapping key",
+                           .wrap = true,
+                           .secret_type = CKK_AES,
+                           .value = &in.aes_key,
+                           .label = "bench-wrap"};
+    at(KeyId::kWrapped) = {.name = "AES key to wrap",
+                           .crypt = true,
+                           .extractable = true,
+                           .secret_type = CKK_AES,
+                           .value = &in.wrapped_key,
+                           .label = "bench-wrapped"};
+    at(KeyId::kAes128) = {.name = "AES-128 key",
+                          .crypt = true,
+                          .secret_type = CKK_AES,
+                          .value = &in.aes128_key,
+                          .label = "bench-aes128"};
+    at(KeyId::kDes3) = {.name = "DES3 key",
+                        .crypt = true,
+                        .secret_type = CKK_DES3,
+                        .value = &in.des3_key,
+                        .label = "bench-des3"};
     at(KeyId::kChaCha) = {.name = "ChaCha20 key",
                           .crypt = true,
                           .secret_type = CKK_CHACHA20,
@@ -295,6 +475,7 @@ const KeySpec& GetKeySpec(KeyId id) {
                      .derive = derive,
                      .sign = !derive};
     };
+    at(KeyId::kP224) = ec("P-224 key", kP224Params, 57, NID_secp224r1, false);
     at(KeyId::kP256) = ec("P-256 key", kP256Params, 65, NID_X9_62_prime256v1, false);
     at(KeyId::kP256Ecdh) = ec("P-256 ECDH key", kP256Params, 65, NID_X9_62_prime256v1, true);
     at(KeyId::kP384) = ec("P-384 key", kP384Params, 97, NID_secp384r1, false);
@@ -358,6 +539,9 @@ MechArgs MakeMechArgs(Op op) {
       m.bytes = in.iv12;
       break;
     case Param::kCbcIv:
+      m.bytes = spec.mech == CKM_DES3_CBC ? in.iv8 : in.iv16;
+      break;
+    case Param::kCtr:
       m.bytes = in.iv16;
       break;
     case Param::kEcdh:
@@ -365,6 +549,15 @@ MechArgs MakeMechArgs(Op op) {
                 : spec.key == KeyId::kP384Ecdh ? in.p384_peer_public
                                                : in.p256_peer_public;
       m.value_len = spec.key == KeyId::kP384Ecdh ? 48 : 32;
+      break;
+    case Param::kDh:
+      m.bytes = in.dh_peer_public;
+      m.value_len = 256;  // the whole padded secret
+      break;
+    case Param::kHkdf:
+    case Param::kSp800108:
+    case Param::kPbkdf2:
+      m.value_len = 32;
       break;
     default:
       break;
@@ -402,15 +595,78 @@ Buf AeadSeal(const EVP_AEAD* aead, ByteSpan key, ByteSpan nonce, ByteSpan in) {
   return out;
 }
 
-Buf AesCbcPadEncrypt(ByteSpan key, ByteSpan iv, ByteSpan in) {
+// Cipher is a block-cipher op's BoringSSL cipher, key and IV (empty for
+// ECB). |cts| marks CKM_AES_CTS: CBC whose last two blocks are swapped (CS3;
+// the payloads are whole blocks), |pad| CKM_AES_CBC_PAD.
+struct Cipher {
+  const EVP_CIPHER* cipher = nullptr;
+  ByteSpan key, iv;
+  bool pad = false, cts = false;
+};
+
+Cipher CipherOf(const OpSpec& spec) {
+  const Inputs& in = Inputs::Get();
+  const bool aes128 = spec.key == KeyId::kAes128;
+  Cipher c;
+  c.key = spec.key == KeyId::kDes3 ? ByteSpan(in.des3_key)
+          : aes128                 ? ByteSpan(in.aes128_key)
+                                   : ByteSpan(in.aes_key);
+  c.iv = in.iv16;
+  switch (spec.mech) {
+    case CKM_AES_ECB:
+      c.cipher = aes128 ? EVP_aes_128_ecb() : EVP_aes_256_ecb();
+      c.iv = {};
+      break;
+    case CKM_AES_CBC_PAD:
+      c.pad = true;
+      c.cipher = aes128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+      break;
+    case CKM_AES_CTS:
+      c.cts = true;
+      c.cipher = aes128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+      break;
+    case CKM_AES_CBC:
+      c.cipher = aes128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+      break;
+    case CKM_AES_CTR:
+      c.cipher = aes128 ? EVP_aes_128_ctr() : EVP_aes_256_ctr();
+      break;
+    case CKM_DES3_CBC:
+      c.cipher = EVP_des_ede3_cbc();
+      c.iv = in.iv8;
+      break;
+    default:
+      break;
+  }
+  return c;
+}
+
+// CipherRun encrypts |in| with |c| into |out| (room for a block more than
+// |in|) through |ctx|; false on failure.
+bool CipherRun(EVP_CIPHER_CTX* ctx, const Cipher& c, ByteSpan in, uint8_t* out, size_t* len) {
+  int len1 = 0, len2 = 0;
+  if (!EVP_EncryptInit_ex(ctx, c.cipher, nullptr, c.key.data(),
+                          c.iv.empty() ? nullptr : c.iv.data()) ||
+      !EVP_CIPHER_CTX_set_padding(ctx, c.pad) ||
+      !EVP_EncryptUpdate(ctx, out, &len1, in.data(), in.size()) ||
+      !EVP_EncryptFinal_ex(ctx, out + len1, &len2))
+    return false;
+  *len = len1 + len2;
+  if (c.cts && *len >= 32) {
+    uint8_t t[16];
+    memcpy(t, out + *len - 32, 16);
+    memmove(out + *len - 32, out + *len - 16, 16);
+    memcpy(out + *len - 16, t, 16);
+  }
+  return true;
+}
+
+Buf CipherEncrypt(const OpSpec& spec, ByteSpan in) {
   bssl::ScopedEVP_CIPHER_CTX ctx;
   Buf out(in.size() + 16);
-  int len1 = 0, len2 = 0;
-  if (!EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_cbc(), nullptr, key.data(), iv.data()) ||
-      !EVP_EncryptUpdate(ctx.get(), out.data(), &len1, in.data(), in.size()) ||
-      !EVP_EncryptFinal_ex(ctx.get(), out.data() + len1, &len2))
-    return {};
-  out.resize(len1 + len2);
+  size_t len = 0;
+  if (!CipherRun(ctx.get(), CipherOf(spec), in, out.data(), &len)) return {};
+  out.resize(len);
   return out;
 }
 
@@ -480,22 +736,87 @@ Buf EcdhShared(int nid, ByteSpan priv, ByteSpan peer_point) {
   return out;
 }
 
+// KdfOutput returns the 32 bytes the KDF |param| derives from the kKdf key
+// (HKDF, SP 800-108) or the password (PBKDF2); empty for other params or on
+// failure.
+Buf KdfOutput(Param param) {
+  const Inputs& in = Inputs::Get();
+  const Buf& key = in.hmac_key;
+  Buf out(32);
+  switch (param) {
+    case Param::kHkdf:
+      if (!HKDF(out.data(), out.size(), EVP_sha256(), key.data(), key.size(), in.kdf_salt.data(),
+                in.kdf_salt.size(), in.kdf_info.data(), in.kdf_info.size()))
+        return {};
+      return out;
+    case Param::kSp800108: {
+      // One HMAC block: counter 1 || fixed || DKM length 256, 32-bit big endian.
+      Buf data = {0, 0, 0, 1};
+      data.insert(data.end(), in.kdf_fixed.begin(), in.kdf_fixed.end());
+      data.insert(data.end(), {0, 0, 1, 0});
+      unsigned len = 0;
+      if (!HMAC(EVP_sha256(), key.data(), key.size(), data.data(), data.size(), out.data(), &len))
+        return {};
+      return out;
+    }
+    case Param::kPbkdf2:
+      if (!PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(in.password.data()), in.password.size(),
+                             in.kdf_salt.data(), in.kdf_salt.size(), 1000, EVP_sha256(), out.size(),
+                             out.data()))
+        return {};
+      return out;
+    default:
+      return {};
+  }
+}
+
+// DigestOf returns the hash of a digest or HMAC mechanism, null for others.
+const EVP_MD* DigestOf(CK_MECHANISM_TYPE mech) {
+  switch (mech) {
+    case CKM_SHA_1:
+    case CKM_SHA_1_HMAC:
+      return EVP_sha1();
+    case CKM_SHA256:
+    case CKM_SHA256_HMAC:
+      return EVP_sha256();
+    case CKM_SHA384:
+    case CKM_SHA384_HMAC:
+      return EVP_sha384();
+    case CKM_SHA512:
+    case CKM_SHA512_HMAC:
+      return EVP_sha512();
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 Buf ExpectedOutput(Op op) {
   const Inputs& in = Inputs::Get();
   const ByteSpan msg = OpMessage(op);
   const OpSpec& spec = GetOpSpec(op);
+  if (const EVP_MD* md = DigestOf(spec.mech)) {
+    Buf out(EVP_MD_size(md));
+    unsigned len = 0;
+    if (spec.call == Call::kDigest
+            ? !EVP_Digest(msg.data(), msg.size(), out.data(), &len, md, nullptr)
+            : !HMAC(md, GetKeySpec(spec.key).value->data(), GetKeySpec(spec.key).value->size(),
+                    msg.data(), msg.size(), out.data(), &len))
+      return {};
+    return out;
+  }
+  if (CipherOf(spec).cipher) return spec.call == Call::kDecrypt ? Buf() : CipherEncrypt(spec, msg);
+  if (spec.call == Call::kWrap) {
+    AES_KEY wrapping;
+    Buf out(in.wrapped_key.size() + 8);
+    if (AES_set_encrypt_key(in.aes_key.data(), 256, &wrapping) != 0 ||
+        AES_wrap_key(&wrapping, nullptr, out.data(), in.wrapped_key.data(),
+                     in.wrapped_key.size()) != static_cast<int>(out.size()))
+      return {};
+    return out;
+  }
   switch (spec.mech) {
-    case CKM_SHA256:
-      return Sha256(msg);
-    case CKM_SHA256_HMAC: {
-      Buf out(32);
-      unsigned len = 0;
-      HMAC(EVP_sha256(), in.hmac_key.data(), in.hmac_key.size(), msg.data(), msg.size(), out.data(),
-           &len);
-      return out;
-    }
     case CKM_AES_CMAC: {
       Buf out(16);
       if (!AES_CMAC(out.data(), in.aes_key.data(), in.aes_key.size(), msg.data(), msg.size()))
@@ -507,9 +828,9 @@ Buf ExpectedOutput(Op op) {
                  ? Buf()
                  : AeadSeal(EVP_aead_aes_256_gcm(), in.aes_key, in.iv12, msg);
     case CKM_CHACHA20_POLY1305:
-      return AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
-    case CKM_AES_CBC_PAD:
-      return spec.call == Call::kDecrypt ? Buf() : AesCbcPadEncrypt(in.aes_key, in.iv16, msg);
+      return spec.call == Call::kDecrypt
+                 ? Buf()
+                 : AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
     default:
       return {};
   }
@@ -518,11 +839,22 @@ Buf ExpectedOutput(Op op) {
 Buf Ciphertext(Op op, const KeyPair& key) {
   const Inputs& in = Inputs::Get();
   const ByteSpan msg = OpMessage(op);
+  if (CipherOf(GetOpSpec(op)).cipher) return CipherEncrypt(GetOpSpec(op), msg);
   switch (GetOpSpec(op).mech) {
     case CKM_AES_GCM:
       return AeadSeal(EVP_aead_aes_256_gcm(), in.aes_key, in.iv12, msg);
-    case CKM_AES_CBC_PAD:
-      return AesCbcPadEncrypt(in.aes_key, in.iv16, msg);
+    case CKM_CHACHA20_POLY1305:
+      return AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
+    case CKM_RSA_PKCS: {
+      auto rsa = RsaPublic(key.n, key.e);
+      Buf out(key.n.size());
+      size_t len = 0;
+      if (!rsa || !RSA_encrypt(rsa.get(), &len, out.data(), out.size(), msg.data(), msg.size(),
+                               RSA_PKCS1_PADDING))
+        return {};
+      out.resize(len);
+      return out;
+    }
     case CKM_RSA_PKCS_OAEP: {
       auto rsa = RsaPublic(key.n, key.e);
       auto ctx = rsa ? OaepCtx(rsa.get(), true) : nullptr;
@@ -556,6 +888,7 @@ bool VerifySignature(Op op, const KeyPair& key, ByteSpan sig) {
 
 Buf SharedSecret(Op op, const KeyPair& key) {
   const Inputs& in = Inputs::Get();
+  if (Buf kdf = KdfOutput(GetOpSpec(op).param); !kdf.empty()) return kdf;
   switch (GetOpSpec(op).key) {
     case KeyId::kX25519: {
       Buf out(32);
@@ -568,6 +901,17 @@ Buf SharedSecret(Op op, const KeyPair& key) {
       return EcdhShared(NID_X9_62_prime256v1, in.p256_peer_private, key.point);
     case KeyId::kP384Ecdh:
       return EcdhShared(NID_secp384r1, in.p384_peer_private, key.point);
+    case KeyId::kDh: {
+      bssl::UniquePtr<DH> dh(DH_get_rfc7919_2048());
+      bssl::UniquePtr<BIGNUM> priv(
+          BN_bin2bn(in.dh_peer_private.data(), in.dh_peer_private.size(), nullptr));
+      bssl::UniquePtr<BIGNUM> peer(BN_bin2bn(key.point.data(), key.point.size(), nullptr));
+      Buf out(256);
+      if (!DH_set0_key(dh.get(), nullptr, priv.release()) ||
+          DH_compute_key_padded(out.data(), peer.get(), dh.get()) != 256)
+        return {};
+      return out;
+    }
     default:
       return {};
   }
@@ -612,10 +956,11 @@ class BoringSslTarget : public Target {
 
 // Keys the floor signs with, made once.
 struct FloorKeys {
-  bssl::UniquePtr<EC_KEY> p256, p384, p521;
+  bssl::UniquePtr<EC_KEY> p224, p256, p384, p521;
   bssl::UniquePtr<RSA> rsa2048, rsa3072, rsa4096;
   uint8_t ed_public[32], ed_private[64];
   uint8_t x_public[32], x_private[32];
+  bssl::UniquePtr<DH> dh;  // ffdhe2048
 
   EC_KEY* Ec(KeyId id) const {
     switch (id) {
@@ -624,6 +969,8 @@ struct FloorKeys {
         return p384.get();
       case KeyId::kP521:
         return p521.get();
+      case KeyId::kP224:
+        return p224.get();
       default:
         return p256.get();
     }
@@ -642,6 +989,7 @@ struct FloorKeys {
         EC_KEY_generate_key(key.get());
         return key;
       };
+      k->p224 = ec(NID_secp224r1);
       k->p256 = ec(NID_X9_62_prime256v1);
       k->p384 = ec(NID_secp384r1);
       k->p521 = ec(NID_secp521r1);
@@ -658,6 +1006,8 @@ struct FloorKeys {
       k->rsa4096 = rsa(4096);
       ED25519_keypair(k->ed_public, k->ed_private);
       X25519_keypair(k->x_public, k->x_private);
+      k->dh.reset(DH_get_rfc7919_2048());
+      DH_generate_key(k->dh.get());
       return k;
     }();
     return *keys;
@@ -696,12 +1046,23 @@ Prepared AeadFloor(Op op, ByteSpan msg) {
           }};
 }
 
-Prepared CbcFloor(Op op, ByteSpan msg) {
+// CipherFloor: a block-cipher op (AES ECB / CBC / CBC-PAD / CTR / CTS,
+// DES3-CBC) through one EVP_CIPHER_CTX, set up per call with the key and IV.
+Prepared CipherFloor(Op op, ByteSpan msg) {
   const Inputs& in = Inputs::Get();
   struct State {
     bssl::ScopedEVP_CIPHER_CTX ctx;
     Buf in, out;
   };
+  if (GetOpSpec(op).mech != CKM_AES_CBC_PAD) {
+    auto st = std::make_shared<State>();
+    st->out.resize(msg.size() + 16);
+    const Cipher c = CipherOf(GetOpSpec(op));
+    return {"", [st, msg, c] {
+              size_t len;
+              return CipherRun(st->ctx.get(), c, msg, st->out.data(), &len);
+            }};
+  }
   auto st = std::make_shared<State>();
   st->out.resize(msg.size() + 16);
   if (GetOpSpec(op).call == Call::kDecrypt) {
@@ -820,12 +1181,51 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
                 return true;
               }};
     }
-    case CKM_SHA256_HMAC: {
-      auto out = std::make_shared<Buf>(32);
-      return {"", [msg, out, key = in.hmac_key] {
+    case CKM_DH_PKCS_DERIVE: {
+      // The peer's value arrives as bytes, as the mechanism parameter gives it.
+      auto out = std::make_shared<Buf>(256);
+      return {"", [out, &in, &keys] {
+                bssl::UniquePtr<BIGNUM> peer(
+                    BN_bin2bn(in.dh_peer_public.data(), in.dh_peer_public.size(), nullptr));
+                return DH_compute_key_padded(out->data(), peer.get(), keys.dh.get()) == 256;
+              }};
+    }
+    case CKM_HKDF_DERIVE:
+    case CKM_SP800_108_COUNTER_KDF:
+    case CKM_PKCS5_PBKD2:
+      return {"", [param = spec.param] { return KdfOutput(param).size() == 32; }};
+    case CKM_AES_KEY_WRAP: {
+      // The floor holds the wrapping key's schedule and the key to wrap.
+      struct State {
+        AES_KEY wrapping;
+        Buf out;
+      };
+      auto st = std::make_shared<State>();
+      st->out.resize(in.wrapped_key.size() + 8);
+      AES_set_encrypt_key(in.aes_key.data(), 256, &st->wrapping);
+      return {"", [st, &in] {
+                return AES_wrap_key(&st->wrapping, nullptr, st->out.data(), in.wrapped_key.data(),
+                                    in.wrapped_key.size()) == static_cast<int>(st->out.size());
+              }};
+    }
+    case CKM_SHA_1:
+    case CKM_SHA384:
+    case CKM_SHA512: {
+      auto out = std::make_shared<Buf>(EVP_MAX_MD_SIZE);
+      return {"", [msg, out, md = DigestOf(spec.mech)] {
                 unsigned len;
-                return HMAC(EVP_sha256(), key.data(), key.size(), msg.data(), msg.size(),
-                            out->data(), &len) != nullptr;
+                return EVP_Digest(msg.data(), msg.size(), out->data(), &len, md, nullptr) == 1;
+              }};
+    }
+    case CKM_SHA_1_HMAC:
+    case CKM_SHA256_HMAC:
+    case CKM_SHA384_HMAC:
+    case CKM_SHA512_HMAC: {
+      auto out = std::make_shared<Buf>(EVP_MAX_MD_SIZE);
+      return {"", [msg, out, key = *GetKeySpec(spec.key).value, md = DigestOf(spec.mech)] {
+                unsigned len;
+                return HMAC(md, key.data(), key.size(), msg.data(), msg.size(), out->data(),
+                            &len) != nullptr;
               }};
     }
     case CKM_AES_CMAC: {
@@ -843,7 +1243,12 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
     case CKM_CHACHA20_POLY1305:
       return AeadFloor(op, msg);
     case CKM_AES_CBC_PAD:
-      return CbcFloor(op, msg);
+    case CKM_AES_ECB:
+    case CKM_AES_CBC:
+    case CKM_AES_CTR:
+    case CKM_AES_CTS:
+    case CKM_DES3_CBC:
+      return CipherFloor(op, msg);
     case CKM_ECDSA:
       return EcdsaFloor(op, msg, keys.Ec(spec.key));
     case CKM_SHA256_RSA_PKCS:
@@ -882,10 +1287,45 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
               }};
     }
     case CKM_EC_KEY_PAIR_GEN:
-      return {"", [] {
-                bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
+      return {"", [nid = GetKeySpec(spec.key).nid] {
+                bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(nid));
                 return EC_KEY_generate_key(k.get()) == 1;
               }};
+    case CKM_EC_MONTGOMERY_KEY_PAIR_GEN:
+      return {"", [] {
+                uint8_t pub[32], priv[32];
+                X25519_keypair(pub, priv);
+                return true;
+              }};
+    case CKM_RSA_PKCS_KEY_PAIR_GEN:
+      return {"", [] {
+                bssl::UniquePtr<RSA> key(RSA_new());
+                bssl::UniquePtr<BIGNUM> e(BN_new());
+                return BN_set_word(e.get(), RSA_F4) &&
+                       RSA_generate_key_ex(key.get(), 2048, e.get(), nullptr) == 1;
+              }};
+    case CKM_RSA_PKCS: {
+      // Encrypt with the public half only, as an encrypter holds it.
+      RSA* rsa = keys.Rsa(spec.key);
+      std::shared_ptr<RSA> pub(RSAPublicKey_dup(rsa), RSA_free);
+      auto st = std::make_shared<std::pair<Buf, Buf>>(Buf(RSA_size(rsa)), Buf(RSA_size(rsa)));
+      size_t len = 0;
+      if (!RSA_encrypt(pub.get(), &len, st->first.data(), st->first.size(), msg.data(), msg.size(),
+                       RSA_PKCS1_PADDING))
+        return Failed("RSA encrypt");
+      if (spec.call == Call::kEncrypt) {
+        return {"", [st, msg, pub] {
+                  size_t len;
+                  return RSA_encrypt(pub.get(), &len, st->second.data(), st->second.size(),
+                                     msg.data(), msg.size(), RSA_PKCS1_PADDING) == 1;
+                }};
+      }
+      return {"", [st, rsa] {
+                size_t len;
+                return RSA_decrypt(rsa, &len, st->second.data(), st->second.size(),
+                                   st->first.data(), st->first.size(), RSA_PKCS1_PADDING) == 1;
+              }};
+    }
     case CKM_EC_EDWARDS_KEY_PAIR_GEN:
       return {"", [] {
                 uint8_t pub[32], priv[64];

@@ -2,6 +2,7 @@
 // into the benchmark, its own token directory). The ops themselves are
 // prepared and checked by TokenThread (module_bench.cc); this file makes the
 // calls.
+#include <algorithm>
 #include <cstdio>
 
 #include "benchmarks/module_bench.h"
@@ -81,7 +82,13 @@ Mechanism MakeMechanism(const MechArgs& a) {
     case Param::kGcm:
       return Mechanism{a.type, mech::GcmParams{a.bytes, {}, 128}};
     case Param::kCbcIv:
+    case Param::kDh:
       return Mechanism{a.type, mech::RawParams{a.bytes}};
+    case Param::kCtr: {
+      mech::AesCtrParams ctr{128, {}};
+      std::copy(a.bytes.begin(), a.bytes.end(), ctr.cb.begin());
+      return Mechanism{a.type, ctr};
+    }
     case Param::kChaCha:
       return Mechanism{a.type, mech::ChaCha20Poly1305Params{a.bytes, {}}};
     case Param::kPss:
@@ -90,6 +97,32 @@ Mechanism MakeMechanism(const MechArgs& a) {
       return Mechanism{a.type, mech::RsaOaepParams{CKM_SHA256, CKG_MGF1_SHA256, {}}};
     case Param::kEcdh:
       return Mechanism{a.type, mech::Ecdh1DeriveParams{CKD_NULL, {}, a.bytes}};
+    case Param::kHkdf: {
+      const Inputs& in = Inputs::Get();
+      return Mechanism{a.type, mech::HkdfParams{.extract = true,
+                                                .expand = true,
+                                                .prf = CKM_SHA256,
+                                                .salt_type = CKF_HKDF_SALT_DATA,
+                                                .salt = in.kdf_salt,
+                                                .info = in.kdf_info}};
+    }
+    case Param::kSp800108: {
+      mech::Sp800108Params p{.prf = CKM_SHA256_HMAC};
+      p.data.push_back(
+          {.type = CK_SP800_108_ITERATION_VARIABLE, .has_format = true, .width_bits = 32});
+      p.data.push_back({.type = CK_SP800_108_BYTE_ARRAY, .bytes = Inputs::Get().kdf_fixed});
+      p.data.push_back({.type = CK_SP800_108_DKM_LENGTH,
+                        .has_format = true,
+                        .width_bits = 32,
+                        .dkm_method = CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS});
+      return Mechanism{a.type, p};
+    }
+    case Param::kPbkdf2: {
+      const Inputs& in = Inputs::Get();
+      return Mechanism{a.type,
+                       mech::Pbkdf2Params{in.kdf_salt, 1000, CKP_PKCS5_PBKD2_HMAC_SHA256,
+                                          SecretBytes(in.password.begin(), in.password.end())}};
+    }
     case Param::kNone:
       break;
   }
@@ -159,15 +192,27 @@ CK_RV CppThread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key_value, 
       return CKR_OK;
     }
     case Call::kDerive:
+    case Call::kGenerateKey:
       st->tmpl = Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
                           attr::ValueLen{a.value_len}, attr::Token{false},
                           attr::Sensitive{false},      attr::Extractable{true}};
-      *out = [s, st, key](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
-        auto h = DeriveKey(*s, st->m, key, st->tmpl);
+      *out = [s, st, key, call](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
+        auto h = call == Call::kDerive ? DeriveKey(*s, st->m, key, st->tmpl)
+                                       : GenerateKey(*s, st->m, st->tmpl);
         if (h) *handle = h->value();
         return Rc(h);
       };
       return CKR_OK;
+    case Call::kWrap: {
+      const ObjectHandle wrapped(target_.key(KeyId::kWrapped).priv);
+      *out = [s, st, key, wrapped](ByteSpan, ByteSpan, std::span<uint8_t> o, CK_ULONG* len) {
+        Output out = Output::Into(o);
+        Result<> r = WrapKey(*s, st->m, key, wrapped, out);
+        *len = out.length;
+        return Rc(r);
+      };
+      return CKR_OK;
+    }
     case Call::kGenerateKeyPair:
     case Call::kOther:
       break;
@@ -182,6 +227,9 @@ CK_RV CppThread::CreateSecret(const KeySpec& spec, CK_OBJECT_HANDLE* out) {
              attr::Value{*spec.value}};
   if (spec.sign) t.Add(attr::Sign{true}).Add(attr::Verify{true});
   if (spec.crypt) t.Add(attr::Encrypt{true}).Add(attr::Decrypt{true});
+  if (spec.wrap) t.Add(attr::Wrap{true}).Add(attr::Unwrap{true});
+  if (spec.derive) t.Add(attr::Derive{true});
+  if (spec.extractable) t.Add(attr::Extractable{true});
   auto k = s_.CreateObject(t);
   if (k) *out = k->value();
   return Rc(k);
@@ -191,6 +239,9 @@ CK_RV CppThread::GeneratePair(const KeySpec& spec, bool token, bool read_public,
   Template pub{attr::Token{token}, attr::Private{false}};
   Template priv{attr::Token{token}, attr::Private{true}, attr::Sensitive{true}};
   if (spec.ec_params) pub.Add(attr::EcParams{*spec.ec_params});
+  if (spec.dh_prime)
+    pub.Add(Attribute(CKA_PRIME, ByteView(*spec.dh_prime)))
+        .Add(Attribute(CKA_BASE, ByteView(*spec.dh_base)));
   if (spec.modulus_bits)
     pub.Add(attr::ModulusBits{spec.modulus_bits}).Add(attr::PublicExponent{Bytes{1, 0, 1}});
   if (spec.derive) priv.Add(attr::Derive{true});
@@ -200,7 +251,9 @@ CK_RV CppThread::GeneratePair(const KeySpec& spec, bool token, bool read_public,
   if (!p) return Rc(p);
   out->pub = p->first.value();
   out->priv = p->second.value();
-  if (read_public && spec.point_size)
+  if (read_public && spec.dh_prime)
+    out->point = ToBuf(s_.Get<attr::Value>(p->first));
+  else if (read_public && spec.point_size)
     out->point = EcPointFromAttribute(ToBuf(s_.Get<attr::EcPoint>(p->first)), spec.point_size);
   if (read_public && spec.modulus_bits) {
     out->n = ToBuf(s_.Get<attr::Modulus>(p->first));

@@ -3,6 +3,7 @@
 // 3.0 message API goes through the module's C_GetInterface table. The ops
 // themselves are prepared and checked by TokenThread (module_bench.cc);
 // this file makes the calls.
+#include <algorithm>
 #include <cstdio>
 
 #include "benchmarks/module_bench.h"
@@ -76,6 +77,14 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
     CK_RSA_PKCS_PSS_PARAMS pss{CKM_SHA256, CKG_MGF1_SHA256, 32};
     CK_RSA_PKCS_OAEP_PARAMS oaep{CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, nullptr, 0};
     CK_ECDH1_DERIVE_PARAMS ecdh{};
+    CK_AES_CTR_PARAMS ctr{};
+    CK_HKDF_PARAMS hkdf{};
+    CK_SP800_108_COUNTER_FORMAT counter{CK_FALSE, 32};
+    CK_SP800_108_DKM_LENGTH_FORMAT dkm{CK_SP800_108_DKM_LENGTH_SUM_OF_KEYS, CK_FALSE, 32};
+    CK_PRF_DATA_PARAM data[3]{};
+    CK_SP800_108_KDF_PARAMS sp800{};
+    CK_PKCS5_PBKD2_PARAMS2 pbkdf2{};
+    Buf salt, info, fixed, password;
     CK_GCM_MESSAGE_PARAMS message{};
     Buf bytes;
     Attrs tmpl;
@@ -90,6 +99,7 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
       st->m = {a.type, &st->gcm, sizeof st->gcm};
       break;
     case Param::kCbcIv:
+    case Param::kDh:
       st->m = {a.type, b.data(), b.size()};
       break;
     case Param::kChaCha:
@@ -102,9 +112,51 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
     case Param::kOaep:
       st->m = {a.type, &st->oaep, sizeof st->oaep};
       break;
+    case Param::kCtr:
+      st->ctr.ulCounterBits = 128;
+      std::copy(b.begin(), b.end(), st->ctr.cb);
+      st->m = {a.type, &st->ctr, sizeof st->ctr};
+      break;
     case Param::kEcdh:
       st->ecdh = {CKD_NULL, 0, nullptr, static_cast<CK_ULONG>(b.size()), b.data()};
       st->m = {a.type, &st->ecdh, sizeof st->ecdh};
+      break;
+    case Param::kHkdf:
+      st->salt = Inputs::Get().kdf_salt;
+      st->info = Inputs::Get().kdf_info;
+      st->hkdf = {CK_TRUE,
+                  CK_TRUE,
+                  CKM_SHA256,
+                  CKF_HKDF_SALT_DATA,
+                  st->salt.data(),
+                  static_cast<CK_ULONG>(st->salt.size()),
+                  CK_INVALID_HANDLE,
+                  st->info.data(),
+                  static_cast<CK_ULONG>(st->info.size())};
+      st->m = {a.type, &st->hkdf, sizeof st->hkdf};
+      break;
+    case Param::kSp800108:
+      st->fixed = Inputs::Get().kdf_fixed;
+      st->data[0] = {CK_SP800_108_ITERATION_VARIABLE, &st->counter, sizeof st->counter};
+      st->data[1] = {CK_SP800_108_BYTE_ARRAY, st->fixed.data(),
+                     static_cast<CK_ULONG>(st->fixed.size())};
+      st->data[2] = {CK_SP800_108_DKM_LENGTH, &st->dkm, sizeof st->dkm};
+      st->sp800 = {CKM_SHA256_HMAC, 3, st->data, 0, nullptr};
+      st->m = {a.type, &st->sp800, sizeof st->sp800};
+      break;
+    case Param::kPbkdf2:
+      st->salt = Inputs::Get().kdf_salt;
+      st->password = Inputs::Get().password;
+      st->pbkdf2 = {CKZ_SALT_SPECIFIED,
+                    st->salt.data(),
+                    static_cast<CK_ULONG>(st->salt.size()),
+                    1000,
+                    CKP_PKCS5_PBKD2_HMAC_SHA256,
+                    nullptr,
+                    0,
+                    st->password.data(),
+                    static_cast<CK_ULONG>(st->password.size())};
+      st->m = {a.type, &st->pbkdf2, sizeof st->pbkdf2};
       break;
     case Param::kNone:
       break;
@@ -152,16 +204,25 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
       return CKR_OK;
     }
     case Call::kDerive:
+    case Call::kGenerateKey:
       st->tmpl.Ulong(CKA_CLASS, CKO_SECRET_KEY)
           .Ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
           .Ulong(CKA_VALUE_LEN, a.value_len)
           .Bool(CKA_TOKEN, false)
           .Bool(CKA_SENSITIVE, false)
           .Bool(CKA_EXTRACTABLE, true);
-      *out = [s, st, key](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
-        return s->Derive(st->m, key, st->tmpl, handle);
+      *out = [s, st, key, call](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
+        return call == Call::kDerive ? s->Derive(st->m, key, st->tmpl, handle)
+                                     : s->GenerateKey(st->m, st->tmpl, handle);
       };
       return CKR_OK;
+    case Call::kWrap: {
+      const CK_OBJECT_HANDLE wrapped = target_.key(KeyId::kWrapped).priv;
+      *out = [s, st, key, wrapped](ByteSpan, ByteSpan, std::span<uint8_t> o, CK_ULONG* len) {
+        return s->WrapKey(st->m, key, wrapped, o, len);
+      };
+      return CKR_OK;
+    }
     case Call::kGenerateKeyPair:
     case Call::kOther:
       break;
@@ -180,6 +241,9 @@ CK_RV Pkcs11Thread::CreateSecret(const KeySpec& spec, CK_OBJECT_HANDLE* out) {
       .Bytes(CKA_VALUE, *spec.value);
   if (spec.sign) t.Bool(CKA_SIGN, true).Bool(CKA_VERIFY, true);
   if (spec.crypt) t.Bool(CKA_ENCRYPT, true).Bool(CKA_DECRYPT, true);
+  if (spec.wrap) t.Bool(CKA_WRAP, true).Bool(CKA_UNWRAP, true);
+  if (spec.derive) t.Bool(CKA_DERIVE, true);
+  if (spec.extractable) t.Bool(CKA_EXTRACTABLE, true);
   return s_.CreateObject(t, out);
 }
 
@@ -188,6 +252,7 @@ CK_RV Pkcs11Thread::GeneratePair(const KeySpec& spec, bool token, bool read_publ
   pub.Bool(CKA_TOKEN, token).Bool(CKA_PRIVATE, false);
   priv.Bool(CKA_TOKEN, token).Bool(CKA_PRIVATE, true).Bool(CKA_SENSITIVE, true);
   if (spec.ec_params) pub.Bytes(CKA_EC_PARAMS, *spec.ec_params);
+  if (spec.dh_prime) pub.Bytes(CKA_PRIME, *spec.dh_prime).Bytes(CKA_BASE, *spec.dh_base);
   if (spec.modulus_bits) {
     const uint8_t e[] = {1, 0, 1};
     pub.Ulong(CKA_MODULUS_BITS, spec.modulus_bits).Bytes(CKA_PUBLIC_EXPONENT, e);
@@ -197,7 +262,9 @@ CK_RV Pkcs11Thread::GeneratePair(const KeySpec& spec, bool token, bool read_publ
   if (spec.crypt) pub.Bool(CKA_ENCRYPT, true), priv.Bool(CKA_DECRYPT, true);
   if (CK_RV rv = s_.GenerateKeyPair(spec.gen, pub, priv, &out->pub, &out->priv); rv != CKR_OK)
     return rv;
-  if (read_public && spec.point_size) {
+  if (read_public && spec.dh_prime) {
+    s_.GetAttribute(out->pub, CKA_VALUE, &out->point);
+  } else if (read_public && spec.point_size) {
     Buf v;
     if (s_.GetAttribute(out->pub, CKA_EC_POINT, &v) == CKR_OK)
       out->point = EcPointFromAttribute(v, spec.point_size);
@@ -234,7 +301,9 @@ std::string Pkcs11Target::SetUp(const std::string& path) {
     return "C_OpenSession: " + RvName(rv);
   main_ = std::make_unique<Pkcs11Thread>(*this, std::move(s));
   if (CK_RV rv = main_->session().Login(kUserPin); rv != CKR_OK) return "C_Login: " + RvName(rv);
-  if (module_->f3() == nullptr)
+  const auto ops = AllOps();
+  if (module_->f3() == nullptr &&
+      std::find(ops.begin(), ops.end(), Op::kAesGcmMessage_1K) != ops.end())
     NotAvailable(Op::kAesGcmMessage_1K,
                  "no PKCS#11 3.0 interface (C_GetInterface), so no message API");
   SetUpKeys(*main_, [this](CK_MECHANISM_TYPE mech, CK_FLAGS flags) {

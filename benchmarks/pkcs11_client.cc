@@ -260,6 +260,16 @@ CK_RV Pkcs11Session::Derive(CK_MECHANISM& m, CK_OBJECT_HANDLE base, Attrs& tmpl,
   return f_->C_DeriveKey(h_, &m, base, tmpl.data(), tmpl.size(), out);
 }
 
+CK_RV Pkcs11Session::GenerateKey(CK_MECHANISM& m, Attrs& tmpl, CK_OBJECT_HANDLE* out) const {
+  return f_->C_GenerateKey(h_, &m, tmpl.data(), tmpl.size(), out);
+}
+
+CK_RV Pkcs11Session::WrapKey(CK_MECHANISM& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key,
+                             std::span<uint8_t> out, CK_ULONG* out_len) const {
+  *out_len = out.size();
+  return f_->C_WrapKey(h_, &m, wrapping, key, out.data(), out_len);
+}
+
 CK_RV Pkcs11Session::FindObjects(Attrs& tmpl, std::span<CK_OBJECT_HANDLE> out,
                                  CK_ULONG* count) const {
   if (CK_RV rv = f_->C_FindObjectsInit(h_, tmpl.data(), tmpl.size()); rv != CKR_OK) return rv;

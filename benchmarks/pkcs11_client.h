@@ -136,6 +136,10 @@ class Pkcs11Session {
   CK_RV Decrypt(CK_MECHANISM& m, CK_OBJECT_HANDLE key, ByteSpan in, std::span<uint8_t> out,
                 CK_ULONG* out_len) const;
   CK_RV Derive(CK_MECHANISM& m, CK_OBJECT_HANDLE base, Attrs& tmpl, CK_OBJECT_HANDLE* out) const;
+  CK_RV GenerateKey(CK_MECHANISM& m, Attrs& tmpl, CK_OBJECT_HANDLE* out) const;
+  // WrapKey wraps |key| with |wrapping| into |out| (C_WrapKey).
+  CK_RV WrapKey(CK_MECHANISM& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key,
+                std::span<uint8_t> out, CK_ULONG* out_len) const;
   // FindObjects runs FindObjectsInit / FindObjects / FindObjectsFinal and
   // returns up to |out.size()| handles, their count in |*count|.
   CK_RV FindObjects(Attrs& tmpl, std::span<CK_OBJECT_HANDLE> out, CK_ULONG* count) const;

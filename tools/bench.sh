@@ -20,7 +20,26 @@
 # OAEP, P-384, P-521, Ed25519 key generation) run with a shorter time per
 # benchmark, BENCH_EXTRA_MIN_TIME; they are in the default run, no opt-in.
 #
+# BENCH_EXTENDED=1 runs the extended op set instead (module_bench --extended:
+# SHA-1/384/512, HMAC with them, AES-128/256 ECB/CBC/CTR/CTS, AES-CMAC and
+# ChaCha20-Poly1305 decryption at 64 B / 1 KiB / 8 KiB, DES3-CBC; AES key
+# wrap (C_WrapKey of a 32-byte key); HKDF-SHA256, SP 800-108 counter mode
+# with HMAC-SHA256 and PBKDF2-HMAC-SHA256 with 1000 iterations (as
+# C_GenerateKey, which is how PKCS#11 makes CKM_PKCS5_PBKD2 keys); ECDSA
+# P-224 sign/verify, RSA-2048 PKCS#1 v1.5 encrypt/decrypt, DH ffdhe2048
+# derive, P-384 / X25519 / RSA-2048 key-pair generation (RSA with
+# BENCH_EXTRA_MIN_TIME); no find,
+# no profiles, no OpenSSL speed, no chart) and writes
+#   docs/benchmarks/extended.json  Google Benchmark's JSON
+#   docs/benchmarks/extended.md    ops/s per target, module / BoringSSL and
+#                                  module / other (tools/bench_report.py)
+#   docs/benchmarks/extended-console.txt
+# instead of the results.* files, which it leaves as they are. About 478
+# timed benchmarks (63 ops x 4 targets x 1,2 threads, less SoftHSM's n/a):
+# about 10 minutes on 2 cores at the default BENCH_MIN_TIME.
+#
 # Environment (all optional):
+#   BENCH_EXTENDED        1 runs the extended op set (see above)
 #   BENCH_MIN_TIME        seconds per benchmark (default 1)
 #   BENCH_EXTRA_MIN_TIME  seconds per benchmark of the slow asymmetric extras
 #                         (default 0.3, or BENCH_MIN_TIME when that is less)
@@ -49,6 +68,13 @@ threads="${BENCH_THREADS:-1,2}"
 extra_min_time="${BENCH_EXTRA_MIN_TIME:-$(awk -v t="$min_time" 'BEGIN { print (t < 0.3 ? t : 0.3) }')}"
 filter="${BENCH_FILTER:-all}"
 out="${BENCH_OUT:-docs/benchmarks}"
+extended="${BENCH_EXTENDED:-0}"
+name=results
+set_args=()
+if [[ $extended == 1 ]]; then
+  name=extended
+  set_args=(--extended)
+fi
 
 if ! /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || [[ ! -e $other ]]; then
   bash tools/setup.sh
@@ -110,18 +136,26 @@ args=(
   --module="$work/libcryptoki.so"
   --cpp_conf="$work/cryptoki-cpp.conf"
   --other="$other" --other_name="$other_name" --other_find_max="$other_find_max"
-  --find="$find_list" --threads="$threads"
+  --find="$find_list" --threads="$threads" "${set_args[@]}"
   --benchmark_min_time="$min_time" --extra_min_time="$extra_min_time"
   --benchmark_filter="$filter"
-  --benchmark_out="$out/results.json" --benchmark_out_format=json
+  --benchmark_out="$out/$name.json" --benchmark_out_format=json
   --benchmark_counters_tabular=false
   --benchmark_color=false
 )
 echo "bench: running module_bench ${args[*]}" >&2
 start=$(date +%s)
 CRYPTOKI_CONF="$work/cryptoki.conf" SOFTHSM2_CONF="$work/softhsm2.conf" \
-  "$work/module_bench" "${args[@]}" >"$out/console.txt"
+  "$work/module_bench" "${args[@]}" >"$out/$([[ $extended == 1 ]] && echo extended-console || echo console).txt"
 echo "bench: run took $(($(date +%s) - start)) s" >&2
+
+if [[ $extended == 1 ]]; then
+  /usr/bin/python3 tools/bench_report.py "$out/extended.json" --markdown "$out/extended.md" \
+    --other_name "$other_name" \
+    --command "BENCH_EXTENDED=1 bash tools/bench.sh  (BENCH_MIN_TIME=$min_time BENCH_THREADS=$threads)"
+  echo "bench: wrote $out/extended.json, $out/extended.md" >&2
+  exit 0
+fi
 
 # RSA-2048 signing by OpenSSL 3 on this CPU, for the note on BoringSSL's own
 # limit (OpenSSL uses AVX-512 IFMA where the CPU has it).

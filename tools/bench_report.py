@@ -14,6 +14,10 @@ other (another module, e.g. SoftHSM). One-thread ops/s are 1 / CPU time per
 operation (robust when the machine is shared); two-thread ops/s and the
 scaling ratio use wall-clock time (the only clock that shows threads waiting
 on a lock), summed over the threads.
+
+A run of the extended op set (module_bench --extended, context op_set
+"extended") gets a simpler report: ops/s per target with 1 and 2 threads and
+the ratios module / BoringSSL and module / other.
 """
 import argparse
 import json
@@ -193,9 +197,9 @@ def check_targets(results, other_name):
     return rows
 
 
-def markdown(context, results, order, other_name):
-    out = []
-    out.append("# module_bench results\n")
+def header(context, other_name, title):
+    """The title, machine, command and other-module lines of a report."""
+    out = [f"# {title}\n"]
     host = context.get("host_name", "?")
     cpus = context.get("num_cpus", "?")
     mhz = context.get("mhz_per_cpu", "?")
@@ -208,6 +212,61 @@ def markdown(context, results, order, other_name):
         out.append(f"Other module ({other_name}): `{context.get('other_path', '?')}` "
                    f"{context.get('other_description', '')}".rstrip())
     out.append("")
+    return out
+
+
+def not_measured(results):
+    """The "Not measured" list: each 1-thread error with its reason."""
+    notes = [f"- `{op}` / {target}: {r.error}"
+             for (op, target, threads), r in sorted(results.items()) if r.error and threads == 1]
+    return ["Not measured:\n"] + notes + [""] if notes else []
+
+
+def slower_than_other(results, ops):
+    """The ops of |ops| where the module (1 thread) is slower than the other module,
+    each with the ratio: ["SHA384_8KiB (0.82×)", ...]."""
+    out = []
+    for op in ops:
+        m, o = ops_of(results, op, "module"), ops_of(results, op, "other")
+        if m is not None and o is not None and m < o:
+            out.append(f"{op} ({fmt_ratio(m, o)})")
+    return out
+
+
+def extended_markdown(context, results, order, other_name):
+    """The report of the extended op set (module_bench --extended)."""
+    out = header(context, other_name, "module_bench extended op set")
+    out.append("Ops/s with 1 thread (1 / CPU time per operation) and with 2 threads (wall clock, "
+               "summed over the threads, own session each); each result checked against "
+               "BoringSSL before timing. `module` is our `libcryptoki.so` through "
+               "`C_GetFunctionList`; `cpp` the same core through its C++ API. The default "
+               "set (results.md) is not repeated here.\n")
+    head = ["operation", "BoringSSL", "C++ API", "module (C ABI)", other_name,
+            "module / BoringSSL", f"module / {other_name}", "2T BoringSSL", "2T module",
+            f"2T {other_name}", "2T module / BoringSSL", f"2T module / {other_name}"]
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for op in order:
+        one = {t: cell(results, op, t) for t in TARGETS}
+        two = {t: cell(results, op, t, 2) for t in TARGETS}
+        row = [op] + [one[t][1] for t in TARGETS] + [
+            fmt_ratio(one["module"][0], one["boringssl"][0]),
+            fmt_ratio(one["module"][0], one["other"][0]),
+            two["boringssl"][1], two["module"][1], two["other"][1],
+            fmt_ratio(two["module"][0], two["boringssl"][0]),
+            fmt_ratio(two["module"][0], two["other"][0]),
+        ]
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    slower = slower_than_other(results, order)
+    out.append(f"The module is slower than {other_name} (1 thread) on: "
+               f"{', '.join(slower) if slower else 'none'}.\n")
+    out.extend(not_measured(results))
+    return "\n".join(out)
+
+
+def markdown(context, results, order, other_name):
+    out = header(context, other_name, "module_bench results")
     out.append("Ops/s with 1 thread (1 / CPU time per operation; each result checked against "
                "BoringSSL before timing). `module` is our `libcryptoki.so` through "
                "`C_GetFunctionList`; `cpp` the same core through its C++ API; overhead is "
@@ -241,22 +300,11 @@ def markdown(context, results, order, other_name):
         out.append("Added after issue 8 (no issue-8 target; the slow asymmetric ones ran with "
                    f"a shorter time per benchmark{', ' + context['extra_min_time'] + ' s' if 'extra_min_time' in context else ''}): "
                    + ", ".join(f"`{op}`" for op in extra) + ".")
-        slower = [f"{op} ({fmt_ratio(ops_of(results, op, 'module'), ops_of(results, op, 'other'))})"
-                  for op in extra
-                  if ops_of(results, op, "module") is not None
-                  and ops_of(results, op, "other") is not None
-                  and ops_of(results, op, "module") < ops_of(results, op, "other")]
+        slower = slower_than_other(results, extra)
         if slower:
             out.append(f"Of these, the module is slower than {other_name} on: {', '.join(slower)}.")
         out.append("")
-    notes = []
-    for (op, target, threads), r in sorted(results.items()):
-        if r.error and threads == 1:
-            notes.append(f"- `{op}` / {target}: {r.error}")
-    if notes:
-        out.append("Not measured:\n")
-        out.extend(notes)
-        out.append("")
+    out.extend(not_measured(results))
     rsa = context.get("openssl_rsa2048")
     if rsa:
         b = ops_of(results, "RSA2048_PKCS1_SHA256_Sign", "boringssl")
@@ -324,7 +372,10 @@ def main():
                 if parts[:3] == ["rsa", "2048", "bits"] and len(parts) >= 7:
                     context["openssl_rsa2048"] = (float(parts[5]), float(parts[6]))
     other_name = args.other_name or context.get("other_name", "other")
-    md = markdown(context, results, order, other_name)
+    if context.get("op_set") == "extended":
+        md = extended_markdown(context, results, order, other_name)
+    else:
+        md = markdown(context, results, order, other_name)
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(md)
