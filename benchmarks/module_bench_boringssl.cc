@@ -1173,6 +1173,13 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
   const FloorKeys& keys = FloorKeys::Get();
   const ByteSpan msg = OpMessage(op);
   const OpSpec& spec = GetOpSpec(op);
+  // Ops without a mechanism first: kNoMech is 0, which is also
+  // CKM_RSA_PKCS_KEY_PAIR_GEN, a case of the switch below.
+  if (spec.call == Call::kOther) {
+    if (op != Op::kRandom32) return NotAvailable("no token");
+    auto out = std::make_shared<Buf>(32);
+    return {"", [out] { return RAND_bytes(out->data(), out->size()) == 1; }};
+  }
   switch (spec.mech) {
     case CKM_SHA256: {
       auto out = std::make_shared<Buf>(32);
@@ -1334,10 +1341,6 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
               }};
     default:
       break;
-  }
-  if (op == Op::kRandom32) {
-    auto out = std::make_shared<Buf>(32);
-    return {"", [out] { return RAND_bytes(out->data(), out->size()) == 1; }};
   }
   return NotAvailable("no token");
 }
