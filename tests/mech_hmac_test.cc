@@ -191,8 +191,8 @@ TEST(HmacInfoTest, InfoReportsSignVerifyAndByteSizes) {
   auto info = GetMechanismInfo(TestConfig(), CKM_SHA256_HMAC);
   ASSERT_TRUE(info.has_value());
   // The message API signs with every signature mechanism (mech/message.h).
-  EXPECT_EQ(info->flags, CKF_SIGN | CKF_VERIFY | CKF_MESSAGE_SIGN | CKF_MESSAGE_VERIFY |
-                             CKF_MULTI_MESSAGE);
+  EXPECT_EQ(info->flags,
+            CKF_SIGN | CKF_VERIFY | CKF_MESSAGE_SIGN | CKF_MESSAGE_VERIFY | CKF_MULTI_MESSAGE);
   EXPECT_EQ(info->min_key_size, 1u);
   auto gen = GetMechanismInfo(TestConfig(), CKM_GENERIC_SECRET_KEY_GEN);
   ASSERT_TRUE(gen.has_value());
