@@ -89,8 +89,6 @@ struct MessageArgs {
   size_t fixed_bits = 0;
 };
 
-bool GcmTagLenOk(size_t n) { return n == 4 || n == 8 || (n >= 12 && n <= 16); }
-
 // ChaChaStream encrypts one ChaCha20-Poly1305 message part by part (RFC 8439
 // section 2.8: the Poly1305 key from block 0, the text from block 1).
 class ChaChaStream {
@@ -282,13 +280,8 @@ class AeadMessageOperation : public Operation {
   // ForTag returns the key's context for |tag_len|-byte tags.
   Result<AeadKey> ForTag(size_t tag_len) const {
     if (tag_len == k_.tag_len) return k_;
-    auto one = std::make_shared<bssl::ScopedEVP_AEAD_CTX>();
-    if (!gcm_ || !EVP_AEAD_CTX_init(one->get(), GcmAead(k_.raw.size()), k_.raw.data(),
-                                    k_.raw.size(), tag_len, nullptr)) {
-      return Fail(Rv::kMechanismParamInvalid);
-    }
-    const EVP_AEAD_CTX* ctx = one->get();
-    return AeadKey{std::move(one), ctx, tag_len, k_.raw};
+    if (!gcm_) return Fail(Rv::kMechanismParamInvalid);
+    return OneOffGcmKey(k_.raw, tag_len);
   }
 
   static const EVP_CIPHER* GcmCipher(size_t key_len) {
@@ -347,6 +340,18 @@ class AeadMessageOperation : public Operation {
 };
 
 }  // namespace
+
+bool GcmTagLenOk(size_t n) { return n == 4 || n == 8 || (n >= 12 && n <= 16); }
+
+Result<AeadKey> OneOffGcmKey(ByteView raw, size_t tag_len) {
+  auto one = std::make_shared<bssl::ScopedEVP_AEAD_CTX>();
+  if (!EVP_AEAD_CTX_init(one->get(), GcmAead(raw.size()), raw.data(), raw.size(), tag_len,
+                         nullptr)) {
+    return Fail(Rv::kMechanismParamInvalid);
+  }
+  const EVP_AEAD_CTX* ctx = one->get();
+  return AeadKey{std::move(one), ctx, tag_len, raw};
+}
 
 std::unique_ptr<Operation> NewAeadOperation(AeadKey key, bool encrypt, ByteView nonce,
                                             ByteView aad) {

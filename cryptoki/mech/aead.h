@@ -24,6 +24,16 @@ struct AeadKey {
   ByteView raw;
 };
 
+// GcmTagLenOk says whether AES-GCM takes tags of |n| bytes (4, 8, 12 to 16,
+// as SP 800-38D allows).
+bool GcmTagLenOk(size_t n);
+
+// OneOffGcmKey returns an AES-GCM context for the key |raw| with
+// |tag_len|-byte tags, owned by the result (for tags other than the cached
+// context's 16 bytes; |raw| must outlive it): kMechanismParamInvalid if
+// BoringSSL refuses the length.
+Result<AeadKey> OneOffGcmKey(ByteView raw, size_t tag_len);
+
 // NewAeadOperation returns a C_Encrypt/C_Decrypt operation.
 std::unique_ptr<Operation> NewAeadOperation(AeadKey key, bool encrypt, ByteView nonce,
                                             ByteView aad);

@@ -7,11 +7,6 @@
 namespace cryptoki::mech {
 namespace {
 
-// OneOffCtx owns a context made for a tag length other than 16 bytes.
-struct OneOffCtx {
-  bssl::ScopedEVP_AEAD_CTX ctx;
-};
-
 Result<AeadKey> GcmKey(const AesKeyCache& k, std::shared_ptr<const AesKeyCache> owner,
                        size_t tag_len) {
   if (tag_len == 16) {
@@ -19,18 +14,10 @@ Result<AeadKey> GcmKey(const AesKeyCache& k, std::shared_ptr<const AesKeyCache> 
     if (ctx == nullptr) return Fail(Rv::kKeySizeRange);
     return AeadKey{owner, ctx, 16, k.raw()};
   }
-  auto one = std::make_shared<OneOffCtx>();
-  if (!EVP_AEAD_CTX_init(one->ctx.get(), GcmAead(k.raw().size()), k.raw().data(), k.raw().size(),
-                         tag_len, nullptr)) {
-    return Fail(Rv::kMechanismParamInvalid);
-  }
-  const EVP_AEAD_CTX* ctx = one->ctx.get();
-  return AeadKey{std::move(one), ctx, tag_len, k.raw()};
+  return OneOffGcmKey(k.raw(), tag_len);
 }
 
-bool TagBitsOk(CK_ULONG bits) {
-  return bits == 32 || bits == 64 || (bits >= 96 && bits <= 128 && bits % 8 == 0);
-}
+bool TagBitsOk(CK_ULONG bits) { return bits % 8 == 0 && GcmTagLenOk(bits / 8); }
 
 Result<std::unique_ptr<Operation>> BeginGcm(OpKind kind, const Mechanism& m,
                                             std::shared_ptr<const Object> key) {
