@@ -1,6 +1,9 @@
 #include "cryptoki/object.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <mutex>
 #include <optional>
 #include <span>
 
@@ -199,6 +202,13 @@ struct Schema {
     for (size_t i = 0; i < n; ++i)
       for (const Rule& r : groups[i]) f(r);
   }
+  // Size is the number of rules (an upper bound on an object's attributes
+  // besides vendor-defined ones).
+  size_t Size() const {
+    size_t total = 0;
+    for (size_t i = 0; i < n; ++i) total += groups[i].size();
+    return total;
+  }
 };
 
 bool IsSecretKeyType(CK_KEY_TYPE kt) {
@@ -351,14 +361,48 @@ size_t CountBits(ByteView big_endian) {
 
 }  // namespace
 
+namespace {
+
+// Where CKA_UNIQUE_IDs come from: 64 random bits drawn once per process, then
+// a counter. Unique within the process by construction, across processes by
+// the random half (a collision needs two loads to draw the same 64 bits); a
+// forked child draws its own, as it would otherwise repeat its parent's. One
+// RAND_bytes per object cost more than the rest of building the object.
+struct UniqueIdSource {
+  std::mutex mu;  // held while a prefix is drawn
+  std::atomic<bool> stale{true};
+  std::atomic<uint64_t> prefix{0};
+  std::atomic<uint64_t> next{0};
+};
+
+UniqueIdSource& IdSource() {
+  static UniqueIdSource* source = [] {
+    auto* s = new UniqueIdSource;
+    pthread_atfork(nullptr, nullptr, [] { IdSource().stale = true; });
+    return s;
+  }();
+  return *source;
+}
+
+}  // namespace
+
 Attribute RandomUniqueId() {
-  uint8_t raw[16];
-  RAND_bytes(raw, sizeof raw);
+  UniqueIdSource& source = IdSource();
+  if (source.stale.load(std::memory_order_acquire)) {
+    std::lock_guard lock(source.mu);
+    if (source.stale.load(std::memory_order_relaxed)) {
+      uint64_t p;
+      RAND_bytes(reinterpret_cast<uint8_t*>(&p), sizeof p);
+      source.prefix.store(p, std::memory_order_relaxed);
+      source.stale.store(false, std::memory_order_release);
+    }
+  }
+  const uint64_t halves[2] = {source.prefix.load(std::memory_order_relaxed),
+                              source.next.fetch_add(1, std::memory_order_relaxed)};
   static constexpr char kHex[] = "0123456789abcdef";
   char hex[32];
-  for (size_t i = 0; i < sizeof raw; ++i) {
-    hex[2 * i] = kHex[raw[i] >> 4];
-    hex[2 * i + 1] = kHex[raw[i] & 15];
+  for (int h = 0; h < 2; ++h) {
+    for (int i = 0; i < 16; ++i) hex[16 * h + i] = kHex[(halves[h] >> (60 - 4 * i)) & 15];
   }
   return Attribute::String(CKA_UNIQUE_ID, std::string_view(hex, sizeof hex));
 }
@@ -372,6 +416,23 @@ const Attribute* FindIn(const std::vector<Attribute>& v, AttributeType t) {
     if (a.type() == t) return &a;
   return nullptr;
 }
+
+// TypeFilter is a 1024-bit summary of a set of attribute types: MayContain
+// is false only for a type never added, so a lookup of an absent type (most
+// of the schema, when defaults are filled in) skips the linear search.
+class TypeFilter {
+ public:
+  explicit TypeFilter(const std::vector<Attribute>& v) {
+    for (const Attribute& a : v) Add(a.type());
+  }
+  void Add(AttributeType t) { bits_[Slot(t) / 64] |= uint64_t{1} << (Slot(t) % 64); }
+  bool MayContain(AttributeType t) const { return (bits_[Slot(t) / 64] >> (Slot(t) % 64)) & 1; }
+
+ private:
+  // Standard types are below 0x1000 but for the CKF_ARRAY_ATTRIBUTE bit.
+  static size_t Slot(AttributeType t) { return (t ^ (t >> 20)) & 1023; }
+  uint64_t bits_[16] = {};
+};
 
 // Dedupe removes repeated attributes; repeats must carry the same value.
 Result<std::vector<Attribute>> Dedupe(const Template& tmpl) {
@@ -393,6 +454,16 @@ Object::Object(uint64_t id, std::vector<Attribute> attrs, SessionHandle owner)
     : id_(id), owner_(owner), attrs_(std::move(attrs)) {
   std::sort(attrs_.begin(), attrs_.end(),
             [](const Attribute& a, const Attribute& b) { return a.type() < b.type(); });
+  for (size_t i = 0; i < attrs_.size(); ++i) {
+    const Attribute& a = attrs_[i];
+    if (a.type() == CKA_VALUE) value_at_ = static_cast<int32_t>(i);
+    const int bit = BoolBit(a.type());
+    if (bit < 0) continue;
+    if (auto b = a.AsBool()) {
+      flags_set_ |= 1u << bit;
+      if (*b) flags_true_ |= 1u << bit;
+    }
+  }
   class_ = Ulong(CKA_CLASS);
   key_type_ = (class_ == CKO_PUBLIC_KEY || class_ == CKO_PRIVATE_KEY || class_ == CKO_SECRET_KEY)
                   ? Ulong(CKA_KEY_TYPE)
@@ -401,13 +472,40 @@ Object::Object(uint64_t id, std::vector<Attribute> attrs, SessionHandle owner)
   private_ = Bool(CKA_PRIVATE);
 }
 
+Object::~Object() { delete cache_.load(std::memory_order_acquire); }
+
+int Object::BoolBit(AttributeType t) {
+  // CKA_SENSITIVE (0x103) through CKA_DERIVE (0x10C) are contiguous.
+  if (t >= CKA_SENSITIVE && t <= CKA_DERIVE) return static_cast<int>(t - CKA_SENSITIVE);
+  switch (t) {
+    case CKA_TOKEN:
+      return 10;
+    case CKA_PRIVATE:
+      return 11;
+    case CKA_EXTRACTABLE:
+      return 12;
+    case CKA_ALWAYS_AUTHENTICATE:
+      return 13;
+    case CKA_MODIFIABLE:
+      return 14;
+    case CKA_COPYABLE:
+      return 15;
+    default:
+      return -1;
+  }
+}
+
 const Attribute* Object::Find(AttributeType type) const {
+  if (type == CKA_VALUE) return value_at_ < 0 ? nullptr : &attrs_[value_at_];
   auto it = std::lower_bound(attrs_.begin(), attrs_.end(), type,
                              [](const Attribute& a, AttributeType t) { return a.type() < t; });
   return it != attrs_.end() && it->type() == type ? &*it : nullptr;
 }
 
 bool Object::Bool(AttributeType type, bool otherwise) const {
+  if (const int bit = BoolBit(type); bit >= 0) {
+    return (flags_set_ >> bit) & 1 ? ((flags_true_ >> bit) & 1) != 0 : otherwise;
+  }
   const Attribute* a = Find(type);
   if (a == nullptr) return otherwise;
   return a->AsBool().value_or(otherwise);
@@ -452,9 +550,12 @@ std::shared_ptr<Object> Object::WithChanges(const Template& changes) const {
 }
 
 std::shared_ptr<const KeyCache> Object::SetCache(std::shared_ptr<const KeyCache> c) const {
-  std::shared_ptr<const KeyCache> expected_null;
-  if (cache_.compare_exchange_strong(expected_null, c, std::memory_order_acq_rel)) return c;
-  return expected_null;
+  if (c == nullptr) return Cache();
+  auto* mine = new std::shared_ptr<const KeyCache>(std::move(c));
+  const std::shared_ptr<const KeyCache>* expected_null = nullptr;
+  if (cache_.compare_exchange_strong(expected_null, mine, std::memory_order_acq_rel)) return *mine;
+  delete mine;
+  return *expected_null;
 }
 
 void SetKeyImporter(KeyImporter importer) { g_key_importer.store(importer); }
@@ -487,6 +588,12 @@ Result<std::vector<Attribute>> BuildAttributes(const Template& tmpl, const Build
   }
   auto schema = SchemaFor(*cls, subtype);
   if (!schema) return Fail(schema.error());
+  // Room for every attribute the object can end up with (each is a rule of
+  // the schema, or vendor-defined), so the defaults below never grow the
+  // vector and the object keeps no more than it needs.
+  attrs.reserve(schema->Size() + static_cast<size_t>(std::count_if(
+                                     attrs.begin(), attrs.end(),
+                                     [](const Attribute& a) { return IsVendor(a.type()); })));
 
   const ObjectOp op = ctx.op;
   for (const Attribute& a : attrs) {
@@ -530,15 +637,19 @@ Result<std::vector<Attribute>> BuildAttributes(const Template& tmpl, const Build
 
   // Required attributes, then defaults.
   Result<> missing;
+  TypeFilter present(attrs);
   schema->ForEach([&](const Rule& r) {
-    if (!missing || FindIn(attrs, r.type) != nullptr) return;
+    if (!missing || (present.MayContain(r.type) && FindIn(attrs, r.type) != nullptr)) return;
     const bool required = (op == ObjectOp::kCreate && (r.flags & kRequired)) ||
                           (op == ObjectOp::kGenerate && (r.flags & kGenRequired));
     if (required) {
       missing = Fail(Rv::kTemplateIncomplete);
       return;
     }
-    if (auto d = DefaultValue(r)) attrs.push_back(std::move(*d));
+    if (auto d = DefaultValue(r)) {
+      present.Add(r.type);
+      attrs.push_back(std::move(*d));
+    }
   });
   if (!missing) return Fail(missing.error());
 

@@ -83,19 +83,44 @@ class Object {
   std::shared_ptr<Object> WithChanges(const Template& changes) const;
 
   // Cache returns the mechanism cache (nullptr if none yet); SetCache stores
-  // one. Both are safe from any thread; the first stored cache wins.
-  std::shared_ptr<const KeyCache> Cache() const { return cache_.load(std::memory_order_acquire); }
+  // one. Both are safe from any thread; the first stored cache wins and stays
+  // for the object's life. CacheView is Cache without taking a reference:
+  // one plain load (no atomic read-modify-write, so threads using the same
+  // key do not fight over a cache line); the pointer is valid while the
+  // object lives.
+  std::shared_ptr<const KeyCache> Cache() const {
+    const auto* held = cache_.load(std::memory_order_acquire);
+    return held ? *held : nullptr;
+  }
+  const KeyCache* CacheView() const {
+    const auto* held = cache_.load(std::memory_order_acquire);
+    return held ? held->get() : nullptr;
+  }
   std::shared_ptr<const KeyCache> SetCache(std::shared_ptr<const KeyCache> c) const;
+
+  Object(const Object&) = delete;
+  Object& operator=(const Object&) = delete;
+  ~Object();
 
  private:
   uint64_t id_;
   SessionHandle owner_;
+  // The boolean attributes every operation asks about, read once: bit
+  // BoolBit(t) of flags_set_ says t is present as a CK_BBOOL, of flags_true_
+  // that it is true. Find keeps CKA_VALUE's position for the same reason.
+  static int BoolBit(AttributeType t);
+
   std::vector<Attribute> attrs_;  // sorted by type
   CK_OBJECT_CLASS class_;
   CK_KEY_TYPE key_type_;
   bool token_;
   bool private_;
-  mutable std::atomic<std::shared_ptr<const KeyCache>> cache_;
+  uint16_t flags_set_ = 0;
+  uint16_t flags_true_ = 0;
+  int32_t value_at_ = -1;  // index of CKA_VALUE in attrs_, -1 if absent
+  // The cache's owner, set once (compare-and-swap from null), deleted with
+  // the object.
+  mutable std::atomic<const std::shared_ptr<const KeyCache>*> cache_{nullptr};
 };
 
 // BuildContext says who builds an object and how.
@@ -131,7 +156,8 @@ using KeyImporter = Result<KeyImport> (*)(CK_OBJECT_CLASS cls, CK_KEY_TYPE key_t
                                           const std::vector<Attribute>& attrs);
 void SetKeyImporter(KeyImporter importer);
 
-// RandomUniqueId returns a fresh CKA_UNIQUE_ID: 32 random hex digits.
+// RandomUniqueId returns a fresh CKA_UNIQUE_ID: 32 hex digits, never repeated
+// (a random per-process half and a counter; see object.cc).
 Attribute RandomUniqueId();
 
 // BuildAttributes checks |tmpl| against the attribute rules of its class and

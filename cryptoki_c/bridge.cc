@@ -212,9 +212,18 @@ CK_RV InitOp(const char* name, CK_SESSION_HANDLE h, OpKind kind, CK_MECHANISM_PT
       cs.session.Cancel(kind);
       return CKR_OK;
     }
-    Mechanism m;
-    if (CK_RV rv = GetMechanism(pm, m); rv != CKR_OK) return rv;
-    return ToRv(init(cs, m));
+    // One Mechanism per thread, so the AEAD parameters and IVs of repeated
+    // inits convert without allocating (ToMechanismInto reuses its buffers);
+    // other parameter kinds are not kept past the call.
+    static thread_local Mechanism m;
+    if (CK_RV rv = ToRv(cryptoki::ToMechanismInto(pm, m)); rv != CKR_OK) return rv;
+    const CK_RV rv = ToRv(init(cs, m));
+    if (!std::holds_alternative<mech::GcmParams>(m.params) &&
+        !std::holds_alternative<mech::ChaCha20Poly1305Params>(m.params) &&
+        !std::holds_alternative<mech::RawParams>(m.params)) {
+      m.params = std::monostate{};
+    }
+    return rv;
   });
 }
 

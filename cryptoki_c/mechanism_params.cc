@@ -27,22 +27,64 @@ Result<const T*> As(const CK_MECHANISM& m) {
   if (!lhs##_r) return Fail(lhs##_r.error()); \
   auto lhs = std::move(*lhs##_r)
 
-Result<MechanismParams> Gcm(const CK_MECHANISM& m) {
-  // The message API's C_MessageEncryptInit passes no parameter.
-  if (m.pParameter == nullptr && m.ulParameterLen == 0) return MechanismParams{};
-  TRY_ASSIGN(p, As<CK_GCM_PARAMS>(m));
-  TRY_ASSIGN(iv, Copy(p->pIv, p->ulIvLen));
-  TRY_ASSIGN(aad, Copy(p->pAAD, p->ulAADLen));
-  if (p->ulIvBits != 0 && p->ulIvBits != p->ulIvLen * 8) return Fail(Rv::kMechanismParamInvalid);
-  return mech::GcmParams{std::move(iv), std::move(aad), p->ulTagBits};
+// CopyInto copies |len| bytes at |p| into |dst|, reusing its buffer.
+Result<> CopyInto(const void* p, CK_ULONG len, Bytes& dst) {
+  if (len != 0 && p == nullptr) return Fail(Rv::kMechanismParamInvalid);
+  const auto* b = static_cast<const uint8_t*>(p);
+  dst.assign(b, b + len);
+  return {};
 }
 
-Result<MechanismParams> ChaChaPoly(const CK_MECHANISM& m) {
-  if (m.pParameter == nullptr && m.ulParameterLen == 0) return MechanismParams{};
+// Reuse returns |v|'s P, made if |v| holds another type: a P left by an
+// earlier call keeps its buffers.
+template <class P>
+P& Reuse(MechanismParams& v) {
+  if (auto* p = std::get_if<P>(&v)) return *p;
+  return v.emplace<P>();
+}
+
+// The parameters of the hot paths (AEAD, IVs), converted into |out| in place.
+Result<> GcmInto(const CK_MECHANISM& m, MechanismParams& out) {
+  // The message API's C_MessageEncryptInit passes no parameter.
+  if (m.pParameter == nullptr && m.ulParameterLen == 0) {
+    out = std::monostate{};
+    return {};
+  }
+  TRY_ASSIGN(p, As<CK_GCM_PARAMS>(m));
+  if (p->ulIvBits != 0 && p->ulIvBits != p->ulIvLen * 8) return Fail(Rv::kMechanismParamInvalid);
+  auto& g = Reuse<mech::GcmParams>(out);
+  CRYPTOKI_TRY(CopyInto(p->pIv, p->ulIvLen, g.iv));
+  CRYPTOKI_TRY(CopyInto(p->pAAD, p->ulAADLen, g.aad));
+  g.tag_bits = p->ulTagBits;
+  return {};
+}
+
+Result<> ChaChaPolyInto(const CK_MECHANISM& m, MechanismParams& out) {
+  if (m.pParameter == nullptr && m.ulParameterLen == 0) {
+    out = std::monostate{};
+    return {};
+  }
   TRY_ASSIGN(p, As<CK_SALSA20_CHACHA20_POLY1305_PARAMS>(m));
-  TRY_ASSIGN(nonce, Copy(p->pNonce, p->ulNonceLen));
-  TRY_ASSIGN(aad, Copy(p->pAAD, p->ulAADLen));
-  return mech::ChaCha20Poly1305Params{std::move(nonce), std::move(aad)};
+  auto& c = Reuse<mech::ChaCha20Poly1305Params>(out);
+  CRYPTOKI_TRY(CopyInto(p->pNonce, p->ulNonceLen, c.nonce));
+  return CopyInto(p->pAAD, p->ulAADLen, c.aad);
+}
+
+// Plain bytes (IVs, wrap IVs): RawParams, or none without a parameter.
+Result<> RawInto(const CK_MECHANISM& m, MechanismParams& out) {
+  if (m.pParameter == nullptr) {
+    out = std::monostate{};
+    return {};
+  }
+  return CopyInto(m.pParameter, m.ulParameterLen, Reuse<mech::RawParams>(out).bytes);
+}
+
+// Into runs one of the converters above for ToMechanism.
+Result<MechanismParams> Into(Result<> (*convert)(const CK_MECHANISM&, MechanismParams&),
+                             const CK_MECHANISM& m) {
+  MechanismParams p;
+  CRYPTOKI_TRY(convert(m, p));
+  return p;
 }
 
 Result<MechanismParams> Hkdf(const CK_MECHANISM& m) {
@@ -191,9 +233,8 @@ Result<Mechanism> ToMechanism(const CK_MECHANISM* mp) {
     case CKM_AES_KEY_WRAP:
     case CKM_AES_KEY_WRAP_PAD:
     case CKM_AES_KEY_WRAP_KWP: {
-      if (none) break;
-      TRY_ASSIGN(b, Copy(m.pParameter, m.ulParameterLen));
-      out.params = mech::RawParams{std::move(b)};
+      TRY_ASSIGN(p, Into(RawInto, m));
+      out.params = std::move(p);
       break;
     }
     case CKM_CONCATENATE_BASE_AND_DATA:
@@ -243,12 +284,12 @@ Result<Mechanism> ToMechanism(const CK_MECHANISM* mp) {
       break;
     }
     case CKM_AES_GCM: {
-      TRY_ASSIGN(p, Gcm(m));
+      TRY_ASSIGN(p, Into(GcmInto, m));
       out.params = std::move(p);
       break;
     }
     case CKM_CHACHA20_POLY1305: {
-      TRY_ASSIGN(p, ChaChaPoly(m));
+      TRY_ASSIGN(p, Into(ChaChaPolyInto, m));
       out.params = std::move(p);
       break;
     }
@@ -331,6 +372,35 @@ Result<Mechanism> ToMechanism(const CK_MECHANISM* mp) {
     }
   }
   return out;
+}
+
+Result<> ToMechanismInto(const CK_MECHANISM* mp, Mechanism& out) {
+  if (mp != nullptr && mp->pParameter != nullptr) {
+    Result<> (*convert)(const CK_MECHANISM&, MechanismParams&) = nullptr;
+    switch (mp->mechanism) {
+      case CKM_AES_GCM:
+        convert = GcmInto;
+        break;
+      case CKM_CHACHA20_POLY1305:
+        convert = ChaChaPolyInto;
+        break;
+      case CKM_AES_CBC:
+      case CKM_AES_CBC_PAD:
+      case CKM_AES_CTS:
+        convert = RawInto;
+        break;
+      default:
+        break;
+    }
+    if (convert != nullptr) {
+      out.type = mp->mechanism;
+      return convert(*mp, out.params);
+    }
+  }
+  auto m = ToMechanism(mp);
+  if (!m) return Fail(m.error());
+  out = std::move(*m);
+  return {};
 }
 
 void CopyDerivedHandles(const CK_MECHANISM* m, const Mechanism& converted) {

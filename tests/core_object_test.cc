@@ -1,6 +1,11 @@
 // Objects: the attribute rules table and its exact return codes; find.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
 
 #include "cryptoki/cryptoki.h"
 #include "tests/test_util.h"
@@ -211,6 +216,58 @@ TEST_F(ObjectTest, CopiedUniqueIdIsThirtyTwoHexDigits) {
   ASSERT_OK_AND_ASSIGN(std::string id, s().Get<attr::UniqueId>(c));
   EXPECT_EQ(id.size(), 32u);
   EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+// Unique IDs are a per-process random half and a counter: never repeated in
+// a process, and a forked child (which inherits the counter) draws its own
+// random half, so parent and child never hand out the same ID.
+TEST(UniqueIdTest, NeverRepeatsAndAForkedChildDrawsItsOwn) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = RandomUniqueId().AsString();
+    ASSERT_EQ(id.size(), 32u);
+    EXPECT_TRUE(seen.insert(id).second) << id;
+  }
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string id = RandomUniqueId().AsString();
+    _exit(write(fds[1], id.data(), id.size()) == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  const std::string mine = RandomUniqueId().AsString();
+  char buf[32];
+  ASSERT_EQ(read(fds[0], buf, sizeof buf), 32);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  close(fds[0]);
+  close(fds[1]);
+  const std::string child(buf, sizeof buf);
+  EXPECT_NE(child, mine);
+  EXPECT_NE(child.substr(0, 16), mine.substr(0, 16));  // the random half
+  EXPECT_EQ(mine.substr(0, 16), seen.begin()->substr(0, 16));
+}
+
+// The boolean attributes Object reads once at construction answer exactly
+// as the attributes themselves, including absent ones (the default given).
+TEST_F(ObjectTest, BooleanAttributesAnswerAsStored) {
+  ASSERT_OK_AND_ASSIGN(ObjectHandle h,
+                       s().CreateObject(AesKey().Add(attr::Encrypt{false}).Add(attr::Sign{true})));
+  ASSERT_OK_AND_ASSIGN(auto obj, s().GetObject(h));
+  EXPECT_FALSE(obj->Bool(CKA_ENCRYPT, true));
+  EXPECT_TRUE(obj->Bool(CKA_SIGN, false));
+  EXPECT_TRUE(obj->Bool(CKA_TOKEN, false) == *s().Get<attr::Token>(h));
+  EXPECT_TRUE(obj->Bool(CKA_VENDOR_DEFINED | 1, true));  // absent, not tracked
+  EXPECT_FALSE(obj->Bool(CKA_VENDOR_DEFINED | 1, false));
+  ASSERT_NE(obj->Find(CKA_VALUE), nullptr);
+  EXPECT_EQ(obj->Find(CKA_VALUE)->value().size(), 32u);
+  for (const Attribute& a : obj->attributes()) {
+    if (auto b = a.AsBool(); b && a.type() < CKA_VENDOR_DEFINED) {
+      EXPECT_EQ(obj->Bool(a.type(), !*b), *b) << std::hex << a.type();
+    }
+  }
 }
 
 // CKA_VALUE_BITS of a DH private key (footnotes 2,6): computed on creation,

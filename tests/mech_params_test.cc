@@ -35,6 +35,48 @@ TEST(ToMechanismTest, GcmCopiesPointersAndChecksSize) {
   EXPECT_THAT(ToMechanism(&m2), RvIs(Rv::kMechanismParamInvalid));
 }
 
+// ToMechanismInto reuses a Mechanism across calls (the C adapter keeps one
+// per thread): each conversion gives exactly its own parameter, whatever the
+// previous one held, and refuses the same bad input as ToMechanism.
+TEST(ToMechanismTest, IntoReusesAndReplacesEveryKindOfParameter) {
+  Mechanism m;
+  uint8_t iv12[12] = {1, 2, 3}, iv16[16] = {4, 5, 6}, aad[5] = {9, 8, 7, 6, 5};
+  CK_GCM_PARAMS g1{iv16, sizeof iv16, 0, aad, sizeof aad, 128};
+  CK_MECHANISM gcm1{CKM_AES_GCM, &g1, sizeof g1};
+  ASSERT_TRUE(ToMechanismInto(&gcm1, m).has_value());
+  CK_GCM_PARAMS g2{iv12, sizeof iv12, 96, nullptr, 0, 96};
+  CK_MECHANISM gcm2{CKM_AES_GCM, &g2, sizeof g2};
+  ASSERT_TRUE(ToMechanismInto(&gcm2, m).has_value());
+  EXPECT_EQ(m.type, CK_MECHANISM_TYPE{CKM_AES_GCM});
+  const auto& g = std::get<mech::GcmParams>(m.params);
+  EXPECT_EQ(g.iv, Bytes(iv12, iv12 + 12));
+  EXPECT_TRUE(g.aad.empty());
+  EXPECT_EQ(g.tag_bits, 96u);
+
+  CK_MECHANISM cbc{CKM_AES_CBC_PAD, iv16, sizeof iv16};
+  ASSERT_TRUE(ToMechanismInto(&cbc, m).has_value());
+  EXPECT_EQ(m.type, CK_MECHANISM_TYPE{CKM_AES_CBC_PAD});
+  EXPECT_EQ(std::get<mech::RawParams>(m.params).bytes, Bytes(iv16, iv16 + 16));
+
+  CK_SALSA20_CHACHA20_POLY1305_PARAMS c{iv12, sizeof iv12, aad, sizeof aad};
+  CK_MECHANISM chacha{CKM_CHACHA20_POLY1305, &c, sizeof c};
+  ASSERT_TRUE(ToMechanismInto(&chacha, m).has_value());
+  EXPECT_EQ(std::get<mech::ChaCha20Poly1305Params>(m.params).aad, Bytes(aad, aad + 5));
+
+  CK_MECHANISM sha{CKM_SHA256, nullptr, 0};
+  ASSERT_TRUE(ToMechanismInto(&sha, m).has_value());
+  EXPECT_EQ(m.type, CK_MECHANISM_TYPE{CKM_SHA256});
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(m.params));
+
+  CK_GCM_PARAMS null_iv{nullptr, 12, 96, nullptr, 0, 128};
+  CK_MECHANISM bad_gcm{CKM_AES_GCM, &null_iv, sizeof null_iv};
+  EXPECT_THAT(ToMechanismInto(&bad_gcm, m), RvIs(Rv::kMechanismParamInvalid));
+  CK_GCM_PARAMS bad_bits{iv12, sizeof iv12, 64, nullptr, 0, 128};
+  CK_MECHANISM bad_gcm2{CKM_AES_GCM, &bad_bits, sizeof bad_bits};
+  EXPECT_THAT(ToMechanismInto(&bad_gcm2, m), RvIs(Rv::kMechanismParamInvalid));
+  EXPECT_THAT(ToMechanismInto(nullptr, m), RvIs(Rv::kArgumentsBad));
+}
+
 TEST(ToMechanismTest, CtrHmacGeneralAndDerivationStrings) {
   CK_AES_CTR_PARAMS ctr{32, {0}};
   ctr.cb[15] = 7;

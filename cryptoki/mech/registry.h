@@ -40,6 +40,7 @@
 
 #include <memory>
 #include <span>
+#include <typeinfo>
 #include <utility>
 #include <variant>
 
@@ -193,6 +194,11 @@ ByteView KeyValue(const Object& key);
 // (another mechanism family) is bypassed: the key is then parsed per call.
 template <class T, class F>
 Result<std::shared_ptr<const T>> CachedKey(const Object& key, F make) {
+  // The exact type first: a type_info comparison, where dynamic_cast walks
+  // the class hierarchy.
+  if (const KeyCache* view = key.CacheView(); view != nullptr && typeid(*view) == typeid(T)) {
+    return std::shared_ptr<const T>(key.Cache(), static_cast<const T*>(view));
+  }
   if (auto c = std::dynamic_pointer_cast<const T>(key.Cache())) return c;
   Result<std::shared_ptr<T>> made = make();
   if (!made) return Fail(made.error());
