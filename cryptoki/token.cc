@@ -16,19 +16,63 @@ namespace cryptoki {
 // smallest candidate set, so its cost does not grow with the token.
 class Token::Index {
  public:
-  using Set = absl::flat_hash_set<CK_OBJECT_HANDLE>;
+  // Set is the handles one index key selects. Most keys of a token (each
+  // CKA_UNIQUE_ID, most CKA_IDs and labels) select one object: that handle
+  // lives inline, and a hash set is made only for a second.
+  class Set {
+   public:
+    bool empty() const { return many_ == nullptr && one_ == CK_INVALID_HANDLE; }
+    size_t size() const { return many_ ? many_->size() : one_ != CK_INVALID_HANDLE; }
+    void Insert(CK_OBJECT_HANDLE h) {
+      if (many_ != nullptr) {
+        many_->insert(h);
+      } else if (one_ == CK_INVALID_HANDLE || one_ == h) {
+        one_ = h;
+      } else {
+        many_ = std::make_unique<absl::flat_hash_set<CK_OBJECT_HANDLE>>();
+        many_->insert(one_);
+        many_->insert(h);
+        one_ = CK_INVALID_HANDLE;
+      }
+    }
+    void Erase(CK_OBJECT_HANDLE h) {
+      if (many_ != nullptr) {
+        many_->erase(h);
+      } else if (one_ == h) {
+        one_ = CK_INVALID_HANDLE;
+      }
+    }
+    template <class F>
+    void ForEach(F f) const {
+      if (many_ == nullptr) {
+        if (one_ != CK_INVALID_HANDLE) f(one_);
+        return;
+      }
+      for (CK_OBJECT_HANDLE h : *many_) f(h);
+    }
+
+   private:
+    CK_OBJECT_HANDLE one_ = CK_INVALID_HANDLE;
+    std::unique_ptr<absl::flat_hash_set<CK_OBJECT_HANDLE>> many_;
+  };
 
   void Add(ObjectHandle h, const Object& o) {
-    for (AttributeType t : kIndexed)
-      if (const Attribute* a = o.Find(t)) sets_[Key(t, a->value())].insert(h.value());
+    for (AttributeType t : kIndexed) {
+      const Attribute* a = o.Find(t);
+      if (a == nullptr) continue;
+      KeyBuffer k(t, a->value());
+      auto it = sets_.find(k.view());
+      if (it == sets_.end()) it = sets_.emplace(std::string(k.view()), Set()).first;
+      it->second.Insert(h.value());
+    }
   }
   void Remove(ObjectHandle h, const Object& o) {
     for (AttributeType t : kIndexed) {
       const Attribute* a = o.Find(t);
       if (a == nullptr) continue;
-      auto it = sets_.find(Key(t, a->value()));
+      auto it = sets_.find(KeyBuffer(t, a->value()).view());
       if (it == sets_.end()) continue;
-      it->second.erase(h.value());
+      it->second.Erase(h.value());
       if (it->second.empty()) sets_.erase(it);
     }
   }
@@ -42,7 +86,7 @@ class Token::Index {
       if (std::find(std::begin(kIndexed), std::end(kIndexed), a.type()) == std::end(kIndexed)) {
         continue;
       }
-      auto it = sets_.find(Key(a.type(), a.value()));
+      auto it = sets_.find(KeyBuffer(a.type(), a.value()).view());
       if (it == sets_.end()) return &kEmpty;
       if (best == nullptr || it->second.size() < best->size()) best = &it->second;
     }
@@ -52,11 +96,24 @@ class Token::Index {
  private:
   static constexpr AttributeType kIndexed[] = {CKA_CLASS, CKA_KEY_TYPE,  CKA_ID,
                                                CKA_LABEL, CKA_UNIQUE_ID, CKA_PRIVATE};
-  static std::string Key(AttributeType t, ByteView v) {
-    std::string k(reinterpret_cast<const char*>(&t), sizeof t);
-    k.append(reinterpret_cast<const char*>(v.data()), v.size());
-    return k;
-  }
+  // KeyBuffer is an index key (the type's bytes, then the value) built on
+  // the stack for lookups; only a key not yet in the map becomes a string.
+  class KeyBuffer {
+   public:
+    KeyBuffer(AttributeType t, ByteView v) : size_(sizeof t + v.size()) {
+      char* p = size_ <= sizeof small_ ? small_ : (large_ = std::make_unique<char[]>(size_)).get();
+      memcpy(p, &t, sizeof t);
+      if (!v.empty()) memcpy(p + sizeof t, v.data(), v.size());
+    }
+    std::string_view view() const {
+      return std::string_view(large_ ? large_.get() : small_, size_);
+    }
+
+   private:
+    size_t size_;
+    char small_[64];
+    std::unique_ptr<char[]> large_;
+  };
   absl::flat_hash_map<std::string, Set> sets_;
 };
 
@@ -444,7 +501,7 @@ void Token::EndLogin() {
   if (store_ != nullptr) store_->SetDataKey(SecretBytes());
   std::vector<ObjectHandle> priv;
   if (const Index::Set* set = index_->Candidates({attr::Private{true}})) {
-    for (CK_OBJECT_HANDLE h : *set) priv.push_back(ObjectHandle(h));
+    set->ForEach([&](CK_OBJECT_HANDLE h) { priv.push_back(ObjectHandle(h)); });
   }
   for (ObjectHandle h : priv) {
     std::shared_ptr<const Object> o = objects_.at(h.value());
@@ -638,7 +695,7 @@ Result<std::vector<ObjectHandle>> Token::Find(const Template& tmpl, size_t max) 
     if (out.size() < max && Visible(o) && Matches(o, tmpl)) out.push_back(ObjectHandle(h));
   };
   if (const Index::Set* cand = index_->Candidates(tmpl)) {
-    for (CK_OBJECT_HANDLE h : *cand) consider(h, *objects_.at(h));
+    cand->ForEach([&](CK_OBJECT_HANDLE h) { consider(h, *objects_.at(h)); });
   } else {
     for (const auto& [h, o] : objects_) consider(h, *o);
   }

@@ -250,6 +250,36 @@ TEST(UniqueIdTest, NeverRepeatsAndAForkedChildDrawsItsOwn) {
   EXPECT_EQ(mine.substr(0, 16), seen.begin()->substr(0, 16));
 }
 
+// The search index keeps a key selecting one object inline and makes a set
+// for a second: finds stay exact as keys gain and lose objects, by label,
+// CKA_ID and CKA_UNIQUE_ID, and a key no object has any more finds nothing.
+TEST_F(ObjectTest, FindStaysExactAsIndexKeysGainAndLoseObjects) {
+  auto data = [](std::string label, Bytes id) {
+    return Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_AES}, attr::Value{Bytes(16, 1)},
+                    attr::Label{std::move(label)}, attr::Id{std::move(id)}};
+  };
+  ASSERT_OK_AND_ASSIGN(ObjectHandle a, s().CreateObject(data("shared", Bytes{1})));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle b, s().CreateObject(data("shared", Bytes{2})));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle c, s().CreateObject(data("alone", Bytes(40, 3))));
+  auto found = [&](Template t) { return *s().Find(t); };
+  EXPECT_THAT(found({attr::Label{"shared"}}), ::testing::UnorderedElementsAre(a, b));
+  EXPECT_THAT(found({attr::Label{"alone"}}), ::testing::ElementsAre(c));
+  EXPECT_THAT(found({attr::Id{Bytes(40, 3)}}), ::testing::ElementsAre(c));  // a long key
+  ASSERT_OK_AND_ASSIGN(std::string uid, s().Get<attr::UniqueId>(b));
+  EXPECT_THAT(found({attr::UniqueId{uid}}), ::testing::ElementsAre(b));
+  ASSERT_THAT(s().DestroyObject(a), IsOk());
+  EXPECT_THAT(found({attr::Label{"shared"}}), ::testing::ElementsAre(b));
+  EXPECT_THAT(found({attr::Id{Bytes{1}}}), ::testing::IsEmpty());
+  ASSERT_THAT(s().SetAttributes(b, {attr::Label{"alone"}}), IsOk());
+  EXPECT_THAT(found({attr::Label{"shared"}}), ::testing::IsEmpty());
+  EXPECT_THAT(found({attr::Label{"alone"}}), ::testing::UnorderedElementsAre(b, c));
+  ASSERT_THAT(s().DestroyObject(c), IsOk());
+  EXPECT_THAT(found({attr::Label{"alone"}, attr::Id{Bytes{2}}}), ::testing::ElementsAre(b));
+  ASSERT_THAT(s().DestroyObject(b), IsOk());
+  EXPECT_THAT(found({attr::Label{"alone"}}), ::testing::IsEmpty());
+  EXPECT_THAT(found({attr::UniqueId{uid}}), ::testing::IsEmpty());
+}
+
 // The boolean attributes Object reads once at construction answer exactly
 // as the attributes themselves, including absent ones (the default given).
 TEST_F(ObjectTest, BooleanAttributesAnswerAsStored) {

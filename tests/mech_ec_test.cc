@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
+#include <openssl/obj.h>
 #include <openssl/sha.h>
 
 #include <optional>
@@ -68,6 +69,22 @@ class EcTest : public testing::MechTest {
   ObjectHandle pub_, priv_;
   const Bytes msg_{'h', 'e', 'l', 'l', 'o', ' ', 'e', 'c'};
 };
+
+// CurveOid writes the supported curves' OIDs out; each must be exactly
+// BoringSSL's DER encoding of the curve's object.
+TEST(CurveOidTest, WrittenOutOidsAreBoringSslsEncoding) {
+  for (int nid : {NID_secp224r1, NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1, NID_ED25519,
+                  NID_X25519}) {
+    bssl::ScopedCBB cbb;
+    uint8_t* der = nullptr;
+    size_t len = 0;
+    ASSERT_TRUE(CBB_init(cbb.get(), 16) && OBJ_nid2cbb(cbb.get(), nid) &&
+                CBB_finish(cbb.get(), &der, &len));
+    bssl::UniquePtr<uint8_t> owned(der);
+    EXPECT_EQ(mech::CurveOid(nid), Bytes(der, der + len)) << nid;
+  }
+  EXPECT_EQ(mech::CurveOid(NID_secp256k1).size(), 7u);  // any other curve: looked up
+}
 
 TEST_F(EcTest, GenerateKeyPairOnEveryCurveAndParamsForm) {
   struct Case {

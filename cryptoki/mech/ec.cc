@@ -466,6 +466,24 @@ Result<int> CurveOf(ByteView ec_params) {
 }
 
 Bytes CurveOid(int nid) {
+  // The curves a key generation names, written out (OBJ_nid2cbb searches
+  // BoringSSL's object table: more than the rest of the EC attributes).
+  switch (nid) {
+    case NID_secp224r1:
+      return {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21};
+    case NID_X9_62_prime256v1:
+      return {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    case NID_secp384r1:
+      return {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+    case NID_secp521r1:
+      return {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
+    case NID_ED25519:
+      return {0x06, 0x03, 0x2b, 0x65, 0x70};
+    case NID_X25519:
+      return {0x06, 0x03, 0x2b, 0x65, 0x6e};
+    default:
+      break;
+  }
   bssl::ScopedCBB cbb;
   uint8_t* der = nullptr;
   size_t len = 0;
