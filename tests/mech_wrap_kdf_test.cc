@@ -33,6 +33,7 @@ void RunKw(WrapTest& t, const char* file, CK_MECHANISM_TYPE mech) {
       ASSERT_THAT(WrapKey(t.s(), Mechanism{mech}, w, target, o), IsOk());
       out.resize(o.length);
       EXPECT_EQ(ToHex(out), ToHex(ct));
+      EXPECT_EQ(q.length, ct.size());  // the query is exact
       ++valid;
     } else if (c.Invalid()) {
       ASSERT_FALSE(u.has_value());
@@ -74,6 +75,46 @@ TEST_F(WrapTest, Rules) {
   Output o3 = Output::Into(small);
   EXPECT_THAT(WrapKey(s(), kw, w, plain, o3), RvIs(Rv::kBufferTooSmall));
   EXPECT_EQ(o3.length, 24u);
+}
+
+// A length query (answered without wrapping) gives the length and the
+// errors the wrap itself gives.
+TEST_F(WrapTest, LengthQueryIsExactAndFailsAsTheWrapDoes) {
+  const ObjectHandle w = SecretKey(CKK_AES, Bytes(32, 1));
+  Bytes buf(64);
+  for (CK_MECHANISM_TYPE mech : {CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_KWP, CKM_AES_KEY_WRAP_PAD}) {
+    for (size_t n : {1, 8, 9, 16, 20, 24, 32, 40}) {
+      SCOPED_TRACE(::testing::Message() << "mechanism " << mech << ", " << n << " bytes");
+      const ObjectHandle target = SecretKey(CKK_GENERIC_SECRET, Bytes(n, 3));
+      Output q = Output::Query();
+      auto queried = WrapKey(s(), Mechanism{mech}, w, target, q);
+      Output o = Output::Into(buf);
+      auto wrapped = WrapKey(s(), Mechanism{mech}, w, target, o);
+      if (mech == CKM_AES_KEY_WRAP && (n < 16 || n % 8 != 0)) {
+        EXPECT_THAT(queried, RvIs(Rv::kKeySizeRange));
+        EXPECT_THAT(wrapped, RvIs(Rv::kKeySizeRange));
+        continue;
+      }
+      ASSERT_THAT(queried, IsOk());
+      ASSERT_THAT(wrapped, IsOk());
+      // RFC 3394: n + 8; RFC 5649: n padded to 8-byte blocks, + 8.
+      EXPECT_EQ(q.length, mech == CKM_AES_KEY_WRAP ? n + 8 : (n + 7) / 8 * 8 + 8);
+      EXPECT_EQ(q.length, o.length);
+    }
+  }
+  const ObjectHandle target = SecretKey(CKK_GENERIC_SECRET, Bytes(16, 3));
+  Output q = Output::Query();
+  EXPECT_THAT(WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP, mech::RawParams{Bytes(7)}}, w, target, q),
+              RvIs(Rv::kMechanismParamInvalid));
+  EXPECT_THAT(
+      WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP_KWP, mech::RawParams{Bytes(4)}}, w, target, q),
+      RvIs(Rv::kMechanismParamInvalid));
+  const ObjectHandle odd_kek = SecretKey(CKK_AES, Bytes(24, 1));
+  ASSERT_THAT(WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP}, odd_kek, target, q), IsOk());
+  EXPECT_EQ(q.length, 24u);
+  const ObjectHandle hmac = SecretKey(CKK_GENERIC_SECRET, Bytes(16, 1));
+  EXPECT_THAT(WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP}, hmac, target, q),
+              RvIs(Rv::kWrappingKeyTypeInconsistent));
 }
 
 TEST_F(WrapTest, UnwrapRulesAndAttributes) {

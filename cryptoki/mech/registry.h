@@ -80,6 +80,11 @@ using WrapFn = Result<SecretBytes> (*)(const Mechanism& m, const Object& wrappin
                                        ByteView key_bytes);
 using UnwrapFn = Result<SecretBytes> (*)(const Mechanism& m, const Object& unwrapping_key,
                                          ByteView wrapped);
+// WrappedLenFn answers a C_WrapKey length query: the length WrapFn would
+// return for |key_len| bytes of key data, with the same errors, without
+// wrapping.
+using WrappedLenFn = Result<size_t> (*)(const Mechanism& m, const Object& wrapping_key,
+                                        size_t key_len);
 // DeriveFn makes the new key (with BuildAttributes op kDerive) and stores it
 // with session.CreateBuiltObject.
 using DeriveFn = Result<ObjectHandle> (*)(Session& s, const Mechanism& m,
@@ -101,6 +106,7 @@ struct MechanismEntry {
   GenerateFn generate = nullptr;
   GeneratePairFn generate_pair = nullptr;
   WrapFn wrap = nullptr;
+  WrappedLenFn wrapped_len = nullptr;  // optional: without it a query wraps
   UnwrapFn unwrap = nullptr;
   DeriveFn derive = nullptr;
 };
