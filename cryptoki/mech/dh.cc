@@ -1,12 +1,37 @@
 // dh.cc: the DH family (PKCS #3): key pairs on caller-given parameters or,
 // when the public template names none, the RFC 7919 group ffdhe2048
-// (CKM_DH_PKCS_KEY_PAIR_GEN; the private template's CKA_VALUE_BITS sets the
-// private value's length), and derivation (CKM_DH_PKCS_DERIVE, the peer's
+// (CKM_DH_PKCS_KEY_PAIR_GEN), and derivation (CKM_DH_PKCS_DERIVE, the peer's
 // public value as the parameter).
+//
+// The private value's length. The private template's CKA_VALUE_BITS sets it
+// (kMinValueBits or more, shorter than p). Without it the length is
+// DefaultValueBits(p), the short exponent the group's security allows:
+//   - the RFC 7919 groups ffdhe2048/3072/4096/6144/8192 (recognised by p):
+//     225/275/325/375/400 bits, the secret key sizes RFC 7919 Appendix A
+//     gives each group for short exponents (section 5.2). Each is at least
+//     twice the group's security strength in NIST SP 800-56A Rev. 3
+//     (Appendix D: 112/128/152/176/200), the least 5.6.1.1.4 allows (a
+//     private key below 2^N with N >= 2s);
+//   - any other p: twice the security strength of |p| bits in NIST SP 800-57
+//     Part 1 Rev. 5 Table 2 (<= 1024: 80, <= 2048: 112, <= 3072: 128,
+//     <= 7680: 192, larger: 256; a size between two rows takes the larger
+//     strength), so 2048 bits → 224, 3072 → 256, 4096 → 384;
+// never under kMinValueBits and never |p| bits or more. The value is drawn
+// as PKCS #3 defines the length l: 2^(l-1) <= x < 2^l (BoringSSL's
+// DH_generate_key with DH_set_length, BN_RAND_TOP_ONE), so the key's
+// CKA_VALUE_BITS (computed from CKA_VALUE) is exactly the length chosen.
+// (PKCS #11 3.0 Current Mechanisms, "PKCS #3 Diffie-Hellman key pair
+// generation": the mechanism contributes CKA_VALUE_BITS unless the template
+// gives it.) BoringSSL would draw x below q, full length and ignoring
+// DH_set_length, if the DH had a q; a CKK_DH key is p and g only (the
+// subprime belongs to CKK_X9_42_DH keys), so the DH built here has none.
 #include <openssl/bn.h>
 #include <openssl/bytestring.h>
 #include <openssl/dh.h>
 #include <openssl/mem.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
 
 #include "cryptoki/mech/asym.h"
 #include "cryptoki/mech/registry.h"
@@ -113,15 +138,78 @@ Result<std::shared_ptr<const DhKey>> GetDhKey(const Object& o) {
   return k;
 }
 
-// SetValueBits applies a private template's CKA_VALUE_BITS (the private
-// value's length) to |dh|: kAttributeValueInvalid under kMinValueBits,
-// kTemplateInconsistent unless shorter than the prime.
+// An RFC 7919 group: its prime's size, the SHA-256 of the prime (big-endian,
+// no leading zero), and the short exponent RFC 7919 Appendix A gives it.
+struct Ffdhe {
+  unsigned bits;
+  uint8_t p_sha256[SHA256_DIGEST_LENGTH];
+  unsigned value_bits;
+};
+constexpr Ffdhe kFfdhe[] = {
+    {2048,
+     {0x9c, 0xd3, 0xb7, 0xf3, 0x36, 0x87, 0x2f, 0x46, 0xc0, 0x94, 0x28,
+      0xd1, 0xbb, 0xc1, 0x98, 0x77, 0xa4, 0xd4, 0x40, 0x51, 0x2c, 0xda,
+      0x8d, 0x1c, 0x1c, 0xf0, 0xcd, 0x6e, 0x33, 0x69, 0x89, 0x66},
+     225},
+    {3072,
+     {0x0e, 0xaf, 0x67, 0xdb, 0x3a, 0x83, 0x91, 0x56, 0xd5, 0x01, 0x34,
+      0x94, 0xa5, 0x31, 0x8a, 0x77, 0x2b, 0x56, 0x97, 0xd2, 0x70, 0xd7,
+      0x21, 0xf3, 0x7f, 0x09, 0x2e, 0xfc, 0x69, 0xea, 0x5a, 0x17},
+     275},
+    {4096,
+     {0x46, 0x48, 0x41, 0x42, 0x24, 0xac, 0x88, 0x1b, 0x3d, 0x0d, 0xc5,
+      0x9b, 0x46, 0x6f, 0x96, 0xd0, 0x6a, 0x55, 0x82, 0x78, 0x77, 0x68,
+      0x07, 0x79, 0x7e, 0xcf, 0x1f, 0x66, 0xff, 0x39, 0x7b, 0x3e},
+     325},
+    {6144,
+     {0x22, 0x7a, 0xc9, 0x06, 0x6b, 0x3d, 0xdd, 0x9e, 0x19, 0x36, 0x70,
+      0xcd, 0xa2, 0x38, 0x8f, 0xa8, 0x84, 0xf6, 0x5b, 0xa0, 0xcf, 0x98,
+      0xb7, 0x42, 0xd1, 0xfe, 0x77, 0xa6, 0x68, 0x7c, 0x79, 0xc7},
+     375},
+    {8192,
+     {0x77, 0x0b, 0x14, 0xef, 0xaf, 0x6f, 0x04, 0x99, 0x29, 0xc5, 0x23,
+      0x11, 0x3b, 0x3f, 0xa9, 0x9a, 0x8d, 0x11, 0xda, 0xb1, 0xb1, 0x8a,
+      0xf3, 0x60, 0x95, 0x90, 0x12, 0x20, 0x75, 0xd1, 0x98, 0x33},
+     400},
+};
+
+// DefaultValueBits returns the private value length for |p| when the
+// template gives none: the rule in the header comment.
+size_t DefaultValueBits(const BIGNUM* p) {
+  const unsigned p_bits = BN_num_bits(p);
+  size_t bits = 0;
+  for (const Ffdhe& g : kFfdhe) {
+    if (g.bits != p_bits) continue;
+    const Bytes prime = BnBytes(p);
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(prime.data(), prime.size(), digest);
+    if (Equal(digest, g.p_sha256)) bits = g.value_bits;
+  }
+  if (bits == 0) {
+    // SP 800-57 Part 1 Rev. 5 Table 2: FFC (L = |p|) against security strength.
+    const size_t strength = p_bits <= 1024   ? 80
+                            : p_bits <= 2048 ? 112
+                            : p_bits <= 3072 ? 128
+                            : p_bits <= 7680 ? 192
+                                             : 256;
+    bits = 2 * strength;
+  }
+  return std::min(std::max(bits, kMinValueBits), size_t{p_bits} - 1);
+}
+
+// SetValueBits sets |dh|'s private value length: the private template's
+// CKA_VALUE_BITS (kAttributeValueInvalid under kMinValueBits,
+// kTemplateInconsistent unless shorter than the prime), or DefaultValueBits.
 Result<> SetValueBits(const Template& private_tmpl, DH* dh) {
+  const unsigned p_bits = BN_num_bits(DH_get0_p(dh));
   const Attribute* a = private_tmpl.Find(CKA_VALUE_BITS);
-  if (a == nullptr) return {};
+  if (a == nullptr) {
+    DH_set_length(dh, DefaultValueBits(DH_get0_p(dh)));
+    return {};
+  }
   auto bits = a->AsUlong();
   if (!bits || *bits < kMinValueBits) return Fail(Rv::kAttributeValueInvalid);
-  if (*bits >= BN_num_bits(DH_get0_p(dh))) return Fail(Rv::kTemplateInconsistent);
+  if (*bits >= p_bits) return Fail(Rv::kTemplateInconsistent);
   DH_set_length(dh, *bits);
   return {};
 }
