@@ -319,7 +319,9 @@ Result<ObjectHandle> DeriveKey(Session& s, const Mechanism& m, ObjectHandle base
   if ((*e)->derive == nullptr) return Fail(Rv::kMechanismInvalid);
   auto k = s.GetKey(base_key);
   if (!k) return Fail(k.error());
-  CRYPTOKI_TRY(mech::CheckKey(**e, **k, KeyUse::kDerive));
+  if ((*k)->object_class() != CKO_DATA || !(*e)->data_base) {
+    CRYPTOKI_TRY(mech::CheckKey(**e, **k, KeyUse::kDerive));
+  }
   return (*e)->derive(s, m, *k, tmpl);
 }
 

@@ -109,6 +109,9 @@ struct MechanismEntry {
   WrappedLenFn wrapped_len = nullptr;  // optional: without it a query wraps
   UnwrapFn unwrap = nullptr;
   DeriveFn derive = nullptr;
+  // derive: the base may also be a CKO_DATA object (HKDF). api.cc then skips
+  // CheckKey for one, and the family decides when a data object is allowed.
+  bool data_base = false;
 };
 
 // Family tables. Each is defined in its family's file; registry.cc holds weak
@@ -173,7 +176,10 @@ std::span<const MechanismEntry* const> AllMechanisms();
 Result<const MechanismEntry*> FindMechanism(const Config& config, CK_MECHANISM_TYPE type);
 
 // CheckKey applies the key use rules to |key| for |use| with |entry|:
-//   not a key, wrong class for the use, or a key type not in key_types
+//   not a key (a data object, a certificate...) → kKeyHandleInvalid (PKCS #11
+//     3.0 base spec, CKR_KEY_HANDLE_INVALID: "a valid handle for an object
+//     which is not a key");
+//   wrong class for the use, or a key type not in key_types
 //     → kKeyTypeInconsistent;
 //   the use's CKA_ flag false → kKeyFunctionNotPermitted;
 //   CKA_ALLOWED_MECHANISMS present and lacking the mechanism → kMechanismInvalid;
