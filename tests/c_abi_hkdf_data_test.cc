@@ -1,8 +1,12 @@
 // CKM_HKDF_DATA through the C ABI: CK_HKDF_PARAMS in, a CKO_DATA object out
-// (RFC 5869 A.1), listed for C_DeriveKey only, and a key class refused.
+// (RFC 5869 A.1), listed for C_DeriveKey only, and a key class refused; a
+// data object as the input key (PKCS #11 3.0 §2.43, HKDF derive).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/digest.h>
+#include <openssl/hkdf.h>
 
+#include <cstring>
 #include <vector>
 
 #include "tests/c_abi_test_util.h"
@@ -60,6 +64,51 @@ TEST_F(CAbiHkdfDataTest, DerivesADataObject) {
   CK_ULONG stored = 0;
   CK_ATTRIBUTE vl{CKA_VALUE_LEN, &stored, sizeof stored};
   EXPECT_THAT(F()->C_GetAttributeValue(h_, d, &vl, 1), CkrIs(CKR_ATTRIBUTE_TYPE_INVALID));
+}
+
+// A data object one hash long is an input key when extracting with a salt,
+// for CKM_HKDF_DATA and CKM_HKDF_DERIVE alike; expand only, it is no key.
+TEST_F(CAbiHkdfDataTest, TakesADataObjectOfOneHashAsTheInputKey) {
+  CK_OBJECT_CLASS data_class = CKO_DATA;
+  std::vector<CK_BYTE> ikm(32);
+  for (size_t i = 0; i < ikm.size(); ++i) ikm[i] = static_cast<CK_BYTE>(7 * i + 1);
+  CK_ATTRIBUTE dt[] = {{CKA_CLASS, &data_class, sizeof data_class},
+                       {CKA_VALUE, ikm.data(), ikm.size()}};
+  CK_OBJECT_HANDLE data = CK_INVALID_HANDLE;
+  ASSERT_THAT(F()->C_CreateObject(h_, dt, 2, &data), CkrIs(CKR_OK));
+  CK_BYTE want[42];
+  ASSERT_TRUE(HKDF(want, sizeof want, EVP_sha256(), ikm.data(), ikm.size(), salt_, sizeof salt_,
+                   info_, sizeof info_));
+
+  CK_ULONG len = sizeof want;
+  CK_ATTRIBUTE out_tmpl[] = {{CKA_VALUE_LEN, &len, sizeof len}};
+  CK_BYTE value[64];
+  CK_ATTRIBUTE get{CKA_VALUE, value, sizeof value};
+  CK_OBJECT_HANDLE d = CK_INVALID_HANDLE;
+  ASSERT_THAT(F()->C_DeriveKey(h_, &mech_, data, out_tmpl, 1, &d), CkrIs(CKR_OK));
+  ASSERT_THAT(F()->C_GetAttributeValue(h_, d, &get, 1), CkrIs(CKR_OK));
+  ASSERT_EQ(get.ulValueLen, sizeof want);
+  EXPECT_EQ(memcmp(value, want, sizeof want), 0);
+
+  CK_BBOOL no = CK_FALSE;
+  CK_ATTRIBUTE key_tmpl[] = {{CKA_VALUE_LEN, &len, sizeof len}, {CKA_SENSITIVE, &no, sizeof no}};
+  CK_MECHANISM derive{CKM_HKDF_DERIVE, &params_, sizeof params_};
+  CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+  ASSERT_THAT(F()->C_DeriveKey(h_, &derive, data, key_tmpl, 2, &k), CkrIs(CKR_OK));
+  get.ulValueLen = sizeof value;
+  ASSERT_THAT(F()->C_GetAttributeValue(h_, k, &get, 1), CkrIs(CKR_OK));
+  ASSERT_EQ(get.ulValueLen, sizeof want);
+  EXPECT_EQ(memcmp(value, want, sizeof want), 0);
+
+  CK_HKDF_PARAMS expand_only = params_;
+  expand_only.bExtract = CK_FALSE;
+  CK_MECHANISM m{CKM_HKDF_DATA, &expand_only, sizeof expand_only};
+  EXPECT_THAT(F()->C_DeriveKey(h_, &m, data, out_tmpl, 1, &d), CkrIs(CKR_KEY_HANDLE_INVALID));
+  // Not one hash long for SHA-384.
+  CK_HKDF_PARAMS sha384 = params_;
+  sha384.prfHashMechanism = CKM_SHA384;
+  CK_MECHANISM m384{CKM_HKDF_DATA, &sha384, sizeof sha384};
+  EXPECT_THAT(F()->C_DeriveKey(h_, &m384, data, out_tmpl, 1, &d), CkrIs(CKR_KEY_SIZE_RANGE));
 }
 
 TEST_F(CAbiHkdfDataTest, RefusesAKeyTemplateAndIsListedForDeriveOnly) {

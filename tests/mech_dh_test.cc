@@ -4,14 +4,35 @@
 #include <openssl/bytestring.h>
 #include <openssl/dh.h>
 
+#include <string>
+
 #include "cryptoki/mech/asym.h"
 #include "tests/mech_test_util.h"
+#include "tests/module_util.h"
 
 namespace cryptoki {
 namespace {
 
 using ::cryptoki::testing::IsOk;
+using ::cryptoki::testing::RunCommand;
 using ::cryptoki::testing::RvIs;
+
+// OpensslGroupPrime returns the prime of the group |name| (ffdhe3072,
+// modp_2048, dh_1024_160...) as the openssl command makes it, or nothing:
+// the first INTEGER of its DER parameters (PKCS #3 or X9.42, p first).
+Bytes OpensslGroupPrime(const std::string& name) {
+  const std::string der =
+      RunCommand("openssl genpkey -genparam -algorithm DH -pkeyopt group:" + name +
+                 " 2>/dev/null | openssl dhparam -outform DER");
+  CBS cbs, params;
+  CBS_init(&cbs, reinterpret_cast<const uint8_t*>(der.data()), der.size());
+  bssl::UniquePtr<BIGNUM> p(BN_new());
+  if (!CBS_get_asn1(&cbs, &params, CBS_ASN1_SEQUENCE) ||
+      !BN_parse_asn1_unsigned(&params, p.get())) {
+    return {};
+  }
+  return mech::BnBytes(p.get());
+}
 
 class DhTest : public testing::MechTest {
  protected:
@@ -45,8 +66,9 @@ TEST_F(DhTest, Rfc7919PairsDeriveTheSameSecretAsBoringSsl) {
   EXPECT_EQ(Bytes(prime.value().begin(), prime.value().end()),
             mech::BnBytes(DH_get0_p(group.get())));
   EXPECT_THAT(s().GetAttribute(a.second, CKA_VALUE), RvIs(Rv::kAttributeSensitive));
+  // No CKA_VALUE_BITS: ffdhe2048's short exponent (RFC 7919 Appendix A.1).
   ASSERT_OK_AND_ASSIGN(Attribute bits, s().GetAttribute(a.second, CKA_VALUE_BITS));
-  EXPECT_GT(*bits.AsUlong(), 0u);
+  EXPECT_EQ(bits.AsUlong(), 225u);
 
   // The peer: BoringSSL on the same group.
   ASSERT_TRUE(DH_generate_key(group.get()));
@@ -94,6 +116,54 @@ TEST_F(DhTest, CallerGivenParametersAndBadPublicValues) {
                                Attribute(CKA_BASE, ByteView(Bytes{2}))},
                               {}),
               RvIs(Rv::kKeySizeRange));
+}
+
+// Without CKA_VALUE_BITS the private value is as long as the group needs:
+// RFC 7919's secret key size for each ffdhe group (however the prime is
+// given), else twice the SP 800-57 strength of |p|; CKA_VALUE_BITS and the
+// value agree, and short values still agree with the peer.
+TEST_F(DhTest, DefaultPrivateValueLengthFollowsTheGroup) {
+  const Mechanism gen{CKM_DH_PKCS_KEY_PAIR_GEN};
+  const Template priv{attr::Derive{true}, attr::Sensitive{false}, attr::Extractable{true}};
+  struct Case {
+    std::string name;
+    Bytes p;
+    CK_ULONG want;
+  };
+  std::vector<Case> cases = {
+      {"ffdhe2048", OpensslGroupPrime("ffdhe2048"), 225},
+      {"ffdhe3072", OpensslGroupPrime("ffdhe3072"), 275},
+      {"ffdhe4096", OpensslGroupPrime("ffdhe4096"), 325},
+      {"ffdhe6144", OpensslGroupPrime("ffdhe6144"), 375},
+      {"ffdhe8192", OpensslGroupPrime("ffdhe8192"), 400},
+      // Not RFC 7919 primes: SP 800-57 Part 1 Table 2, a size between rows
+      // taking the larger strength.
+      {"dh_1024_160", OpensslGroupPrime("dh_1024_160"), 160},
+      {"modp_1536", OpensslGroupPrime("modp_1536"), 224},
+      {"modp_2048", OpensslGroupPrime("modp_2048"), 224},
+      {"modp_3072", OpensslGroupPrime("modp_3072"), 256},
+      {"modp_4096", OpensslGroupPrime("modp_4096"), 384},
+      {"modp_6144", OpensslGroupPrime("modp_6144"), 384},
+      {"modp_8192", OpensslGroupPrime("modp_8192"), 512},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_FALSE(c.p.empty());
+    const Template pub{Attribute(CKA_PRIME, ByteView(c.p)),
+                       Attribute(CKA_BASE, ByteView(Bytes{2}))};
+    ASSERT_OK_AND_ASSIGN(auto a, GenerateKeyPair(s(), gen, pub, priv));
+    ASSERT_OK_AND_ASSIGN(Attribute bits, s().GetAttribute(a.second, CKA_VALUE_BITS));
+    EXPECT_EQ(bits.AsUlong(), c.want);
+    ASSERT_OK_AND_ASSIGN(Bytes x, s().Get<attr::Value>(a.second));
+    EXPECT_EQ(static_cast<CK_ULONG>(BN_num_bits(mech::NewBn(x).get())), c.want);
+    if (c.p.size() <= 384) {
+      ASSERT_OK_AND_ASSIGN(auto b, GenerateKeyPair(s(), gen, pub, priv));
+      ExpectAgreement(a, b);
+    }
+  }
+  // The prime of the default group, given by the caller: the same length.
+  bssl::UniquePtr<DH> group(DH_get_rfc7919_2048());
+  EXPECT_EQ(cases[0].p, mech::BnBytes(DH_get0_p(group.get())));
 }
 
 TEST_F(DhTest, PrivateTemplateValueBitsSetsThePrivateValueLength) {

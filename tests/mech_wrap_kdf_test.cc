@@ -1,5 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/digest.h>
+#include <openssl/hkdf.h>
 #include <openssl/hmac.h>
 
 #include "cryptoki/mechanism.h"
@@ -33,6 +35,7 @@ void RunKw(WrapTest& t, const char* file, CK_MECHANISM_TYPE mech) {
       ASSERT_THAT(WrapKey(t.s(), Mechanism{mech}, w, target, o), IsOk());
       out.resize(o.length);
       EXPECT_EQ(ToHex(out), ToHex(ct));
+      EXPECT_EQ(q.length, ct.size());  // the query is exact
       ++valid;
     } else if (c.Invalid()) {
       ASSERT_FALSE(u.has_value());
@@ -74,6 +77,46 @@ TEST_F(WrapTest, Rules) {
   Output o3 = Output::Into(small);
   EXPECT_THAT(WrapKey(s(), kw, w, plain, o3), RvIs(Rv::kBufferTooSmall));
   EXPECT_EQ(o3.length, 24u);
+}
+
+// A length query (answered without wrapping) gives the length and the
+// errors the wrap itself gives.
+TEST_F(WrapTest, LengthQueryIsExactAndFailsAsTheWrapDoes) {
+  const ObjectHandle w = SecretKey(CKK_AES, Bytes(32, 1));
+  Bytes buf(64);
+  for (CK_MECHANISM_TYPE mech : {CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_KWP, CKM_AES_KEY_WRAP_PAD}) {
+    for (size_t n : {1, 8, 9, 16, 20, 24, 32, 40}) {
+      SCOPED_TRACE(::testing::Message() << "mechanism " << mech << ", " << n << " bytes");
+      const ObjectHandle target = SecretKey(CKK_GENERIC_SECRET, Bytes(n, 3));
+      Output q = Output::Query();
+      auto queried = WrapKey(s(), Mechanism{mech}, w, target, q);
+      Output o = Output::Into(buf);
+      auto wrapped = WrapKey(s(), Mechanism{mech}, w, target, o);
+      if (mech == CKM_AES_KEY_WRAP && (n < 16 || n % 8 != 0)) {
+        EXPECT_THAT(queried, RvIs(Rv::kKeySizeRange));
+        EXPECT_THAT(wrapped, RvIs(Rv::kKeySizeRange));
+        continue;
+      }
+      ASSERT_THAT(queried, IsOk());
+      ASSERT_THAT(wrapped, IsOk());
+      // RFC 3394: n + 8; RFC 5649: n padded to 8-byte blocks, + 8.
+      EXPECT_EQ(q.length, mech == CKM_AES_KEY_WRAP ? n + 8 : (n + 7) / 8 * 8 + 8);
+      EXPECT_EQ(q.length, o.length);
+    }
+  }
+  const ObjectHandle target = SecretKey(CKK_GENERIC_SECRET, Bytes(16, 3));
+  Output q = Output::Query();
+  EXPECT_THAT(WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP, mech::RawParams{Bytes(7)}}, w, target, q),
+              RvIs(Rv::kMechanismParamInvalid));
+  EXPECT_THAT(
+      WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP_KWP, mech::RawParams{Bytes(4)}}, w, target, q),
+      RvIs(Rv::kMechanismParamInvalid));
+  const ObjectHandle odd_kek = SecretKey(CKK_AES, Bytes(24, 1));
+  ASSERT_THAT(WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP}, odd_kek, target, q), IsOk());
+  EXPECT_EQ(q.length, 24u);
+  const ObjectHandle hmac = SecretKey(CKK_GENERIC_SECRET, Bytes(16, 1));
+  EXPECT_THAT(WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP}, hmac, target, q),
+              RvIs(Rv::kWrappingKeyTypeInconsistent));
 }
 
 TEST_F(WrapTest, UnwrapRulesAndAttributes) {
@@ -287,6 +330,172 @@ TEST_F(KdfTest, HkdfDataRulesAndErrors) {
   EXPECT_THAT(Mechanisms(TestConfig()), ::testing::Contains(CKM_HKDF_DATA));
   ASSERT_OK_AND_ASSIGN(MechanismInfo info, GetMechanismInfo(TestConfig(), CKM_HKDF_DATA));
   EXPECT_EQ(info.flags, CKF_DERIVE);
+}
+
+// BoringSslHkdf is the oracle: RFC 5869 HKDF (extract then expand to |n|
+// bytes) by BoringSSL, or the PRK alone when |n| is 0.
+Bytes BoringSslHkdf(const EVP_MD* md, ByteView ikm, ByteView salt, ByteView info, size_t n) {
+  Bytes prk(EVP_MAX_MD_SIZE);
+  size_t prk_len = 0;
+  if (!HKDF_extract(prk.data(), &prk_len, md, ikm.data(), ikm.size(), salt.data(), salt.size())) {
+    return {};
+  }
+  prk.resize(prk_len);
+  if (n == 0) return prk;
+  Bytes okm(n);
+  if (!HKDF_expand(okm.data(), n, md, prk.data(), prk.size(), info.data(), info.size())) return {};
+  return okm;
+}
+
+// PKCS #11 3.0 §2.43 "HKDF derive": a CKO_DATA object one hash long may be
+// the input key when extracting with a salt; otherwise it is no key.
+TEST_F(KdfTest, HkdfTakesADataObjectOfOneHashWhenExtractingWithASalt) {
+  const Bytes ikm = Hex("00112233445566778899aabbccddeeff0123456789abcdeffedcba9876543210");
+  const Bytes salt = Hex("000102030405060708090a0b0c"), info = Hex("f0f1f2f3f4f5f6f7f8f9");
+  ASSERT_OK_AND_ASSIGN(ObjectHandle data, s().CreateObject({attr::Class{CKO_DATA}, attr::Value{ikm},
+                                                            attr::Private{false}}));
+  mech::HkdfParams p;
+  p.extract = p.expand = true;
+  p.prf = CKM_SHA256;
+  p.salt_type = CKF_HKDF_SALT_DATA;
+  p.salt = salt;
+  p.info = info;
+  const Bytes want = BoringSslHkdf(EVP_sha256(), ikm, salt, info, 42);
+  ASSERT_EQ(want.size(), 42u);
+
+  // CKM_HKDF_DERIVE: a secret key, never always-sensitive nor
+  // never-extractable (the base is neither).
+  ASSERT_OK_AND_ASSIGN(ObjectHandle k, DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, data,
+                                                 {attr::ValueLen{42}, attr::Sensitive{false}}));
+  EXPECT_THAT(s().Get<attr::Value>(k), ::testing::Optional(want));
+  EXPECT_THAT(s().Get<attr::AlwaysSensitive>(k), ::testing::Optional(false));
+  EXPECT_THAT(s().Get<attr::NeverExtractable>(k), ::testing::Optional(false));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle locked, DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, data,
+                                                      {attr::ValueLen{16}, attr::Sensitive{true},
+                                                       attr::Extractable{false}}));
+  EXPECT_THAT(s().Get<attr::AlwaysSensitive>(locked), ::testing::Optional(false));
+  EXPECT_THAT(s().Get<attr::NeverExtractable>(locked), ::testing::Optional(false));
+  // CKM_HKDF_DATA: the same bytes as a data object.
+  ASSERT_OK_AND_ASSIGN(ObjectHandle d,
+                       DeriveKey(s(), Mechanism{CKM_HKDF_DATA, p}, data, {attr::ValueLen{42}}));
+  EXPECT_THAT(s().Get<attr::Value>(d), ::testing::Optional(want));
+
+  // TLS 1.3's shape: a zero IKM of one hash, the secret as a salt key,
+  // extract only (the PRK).
+  ASSERT_OK_AND_ASSIGN(
+      ObjectHandle zeros,
+      s().CreateObject({attr::Class{CKO_DATA}, attr::Value{Bytes(48, 0)}, attr::Private{false}}));
+  const Bytes secret(48, 0x5a);
+  mech::HkdfParams tls;
+  tls.extract = true;
+  tls.prf = CKM_SHA384;
+  tls.salt_type = CKF_HKDF_SALT_KEY;
+  tls.salt_key = SecretKey(CKK_GENERIC_SECRET, secret);
+  ASSERT_OK_AND_ASSIGN(ObjectHandle prk, DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, tls}, zeros,
+                                                   {attr::Sensitive{false}}));
+  EXPECT_THAT(s().Get<attr::Value>(prk),
+              ::testing::Optional(BoringSslHkdf(EVP_sha384(), Bytes(48, 0), secret, {}, 0)));
+
+  // Not one hash long: 32 bytes for SHA-384, 33 or none for SHA-256.
+  mech::HkdfParams p384 = p;
+  p384.prf = CKM_SHA384;
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p384}, data, {attr::ValueLen{16}}),
+              RvIs(Rv::kKeySizeRange));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle long_data,
+                       s().CreateObject({attr::Class{CKO_DATA}, attr::Value{Bytes(33, 1)}}));
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DATA, p}, long_data, {attr::ValueLen{16}}),
+              RvIs(Rv::kKeySizeRange));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle empty, s().CreateObject({attr::Class{CKO_DATA}}));
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, empty, {attr::ValueLen{16}}),
+              RvIs(Rv::kKeySizeRange));
+  // No extract, or no salt: the exception does not apply, and a data object
+  // is no key.
+  mech::HkdfParams expand_only = p;
+  expand_only.extract = false;
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, expand_only}, data, {attr::ValueLen{16}}),
+              RvIs(Rv::kKeyHandleInvalid));
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DATA, expand_only}, data, {attr::ValueLen{16}}),
+              RvIs(Rv::kKeyHandleInvalid));
+  mech::HkdfParams no_salt = p;
+  no_salt.salt_type = CKF_HKDF_SALT_NULL;
+  no_salt.salt.clear();
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, no_salt}, data, {attr::ValueLen{16}}),
+              RvIs(Rv::kKeyHandleInvalid));
+  // The same key bytes as a generic secret key do take the unsalted path.
+  const ObjectHandle key = SecretKey(CKK_GENERIC_SECRET, ikm, {attr::Derive{true}});
+  ASSERT_OK_AND_ASSIGN(ObjectHandle unsalted,
+                       DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, no_salt}, key,
+                                 {attr::ValueLen{16}, attr::Sensitive{false}}));
+  EXPECT_THAT(s().Get<attr::Value>(unsalted),
+              ::testing::Optional(BoringSslHkdf(EVP_sha256(), ikm, {}, info, 16)));
+
+  // Other mechanisms and operations take no data object: not a key.
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_CONCATENATE_BASE_AND_DATA, mech::RawParams{Bytes{1}}},
+                        data, {attr::ValueLen{16}}),
+              RvIs(Rv::kKeyHandleInvalid));
+  EXPECT_THAT(EncryptInit(s(), Mechanism{CKM_AES_ECB}, data), RvIs(Rv::kKeyHandleInvalid));
+  Output q = Output::Query();
+  EXPECT_THAT(WrapKey(s(), Mechanism{CKM_AES_KEY_WRAP}, data, key, q),
+              RvIs(Rv::kWrappingKeyHandleInvalid));
+}
+
+TEST_F(KdfTest, HkdfDataObjectBaseFollowsObjectVisibility) {
+  const Bytes ikm(32, 0x42), salt(16, 0x24);
+  ASSERT_OK_AND_ASSIGN(ObjectHandle priv,
+                       s().CreateObject({attr::Class{CKO_DATA}, attr::Token{true},
+                                         attr::Private{true}, attr::Value{ikm}}));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle pub,
+                       s().CreateObject({attr::Class{CKO_DATA}, attr::Token{true},
+                                         attr::Private{false}, attr::Value{ikm}}));
+  mech::HkdfParams p;
+  p.extract = p.expand = true;
+  p.prf = CKM_SHA256;
+  p.salt_type = CKF_HKDF_SALT_DATA;
+  p.salt = salt;
+  const Template out{attr::ValueLen{32}, attr::Private{false}, attr::Sensitive{false}};
+  ASSERT_THAT(s().Logout(), IsOk());
+  // A private data object is not there without a login; a public one is.
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, priv, out),
+              RvIs(Rv::kKeyHandleInvalid));
+  EXPECT_THAT(DeriveKey(s(), Mechanism{CKM_HKDF_DATA, p}, priv, out), RvIs(Rv::kKeyHandleInvalid));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle k, DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, pub, out));
+  const Bytes want = BoringSslHkdf(EVP_sha256(), ikm, salt, {}, 32);
+  EXPECT_THAT(s().Get<attr::Value>(k), ::testing::Optional(want));
+  // Logged in again, the object is found again (the old handle stays dead).
+  ASSERT_THAT(s().Login(CKU_USER, kUserPin), IsOk());
+  ASSERT_OK_AND_ASSIGN(std::vector<ObjectHandle> found,
+                       s().Find({attr::Class{CKO_DATA}, attr::Private{true}}));
+  ASSERT_EQ(found.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(ObjectHandle k2,
+                       DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, found[0], out));
+  EXPECT_THAT(s().Get<attr::Value>(k2), ::testing::Optional(want));
+}
+
+// CKK_HKDF (PKCS #11 3.0 §2.43): CKM_HKDF_KEY_GEN needs CKA_VALUE_LEN, and
+// its keys are HKDF bases.
+TEST_F(KdfTest, HkdfKeyGenMakesHkdfBaseKeys) {
+  EXPECT_THAT(GenerateKey(s(), Mechanism{CKM_HKDF_KEY_GEN}, {attr::Derive{true}}),
+              RvIs(Rv::kTemplateIncomplete));
+  ASSERT_OK_AND_ASSIGN(ObjectHandle k,
+                       GenerateKey(s(), Mechanism{CKM_HKDF_KEY_GEN},
+                                   {attr::ValueLen{32}, attr::Derive{true}, attr::Sensitive{false},
+                                    attr::Extractable{true}}));
+  EXPECT_THAT(s().Get<attr::KeyType>(k), ::testing::Optional(CKK_HKDF));
+  EXPECT_THAT(s().Get<attr::Class>(k), ::testing::Optional(CKO_SECRET_KEY));
+  ASSERT_OK_AND_ASSIGN(Bytes value, s().Get<attr::Value>(k));
+  EXPECT_EQ(value.size(), 32u);
+  mech::HkdfParams p;
+  p.extract = p.expand = true;
+  p.prf = CKM_SHA256;
+  p.salt_type = CKF_HKDF_SALT_DATA;
+  p.salt = Bytes{1, 2, 3};
+  p.info = Bytes{4, 5};
+  ASSERT_OK_AND_ASSIGN(ObjectHandle d, DeriveKey(s(), Mechanism{CKM_HKDF_DERIVE, p}, k,
+                                                 {attr::ValueLen{20}, attr::Sensitive{false}}));
+  EXPECT_THAT(s().Get<attr::Value>(d),
+              ::testing::Optional(BoringSslHkdf(EVP_sha256(), value, p.salt, p.info, 20)));
+  // An HKDF key is for HKDF (and SP 800-108), not for HMAC or AES.
+  EXPECT_THAT(SignInit(s(), Mechanism{CKM_SHA256_HMAC}, k), RvIs(Rv::kKeyTypeInconsistent));
 }
 
 TEST_F(KdfTest, DerivedKeyKeepsSensitivityFromBase) {

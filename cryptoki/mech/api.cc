@@ -250,14 +250,19 @@ Result<> WrapKey(Session& s, const Mechanism& m, ObjectHandle wrapping_key, Obje
       if (have == nullptr || !(*have == a)) return Fail(Rv::kKeyNotWrappable);
     }
   }
-  SecretBytes plain;
-  if (target.object_class() == CKO_SECRET_KEY) {
-    ByteView v = mech::KeyValue(target);
-    plain.assign(v.begin(), v.end());
-  } else {
-    auto p8 = PrivateKeyToPkcs8(target);
-    if (!p8) return Fail(p8.error());
-    plain = std::move(*p8);
+  // A secret key's value is wrapped where it is; a private key as PKCS#8.
+  SecretBytes p8;
+  ByteView plain = mech::KeyValue(target);
+  if (target.object_class() == CKO_PRIVATE_KEY) {
+    auto der = PrivateKeyToPkcs8(target);
+    if (!der) return Fail(der.error());
+    p8 = std::move(*der);
+    plain = p8;
+  }
+  if (!out.Ready() && (*e)->wrapped_len != nullptr) {
+    auto n = (*e)->wrapped_len(m, **wk, plain.size());
+    if (!n) return Fail(n.error());
+    return out.Fits(*n);
   }
   auto wrapped = (*e)->wrap(m, **wk, plain);
   if (!wrapped) return Fail(wrapped.error());
@@ -314,7 +319,9 @@ Result<ObjectHandle> DeriveKey(Session& s, const Mechanism& m, ObjectHandle base
   if ((*e)->derive == nullptr) return Fail(Rv::kMechanismInvalid);
   auto k = s.GetKey(base_key);
   if (!k) return Fail(k.error());
-  CRYPTOKI_TRY(mech::CheckKey(**e, **k, KeyUse::kDerive));
+  if ((*k)->object_class() != CKO_DATA || !(*e)->data_base) {
+    CRYPTOKI_TRY(mech::CheckKey(**e, **k, KeyUse::kDerive));
+  }
   return (*e)->derive(s, m, *k, tmpl);
 }
 

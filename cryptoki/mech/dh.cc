@@ -1,12 +1,39 @@
 // dh.cc: the DH family (PKCS #3): key pairs on caller-given parameters or,
 // when the public template names none, the RFC 7919 group ffdhe2048
-// (CKM_DH_PKCS_KEY_PAIR_GEN; the private template's CKA_VALUE_BITS sets the
-// private value's length), and derivation (CKM_DH_PKCS_DERIVE, the peer's
+// (CKM_DH_PKCS_KEY_PAIR_GEN), and derivation (CKM_DH_PKCS_DERIVE, the peer's
 // public value as the parameter).
+//
+// The private value's length. The private template's CKA_VALUE_BITS sets it
+// (kMinValueBits or more, shorter than p). Without it the length is
+// DefaultValueBits(p), the short exponent the group's security allows:
+//   - the RFC 7919 groups ffdhe2048/3072/4096/6144/8192 (recognised by p):
+//     225/275/325/375/400 bits, the secret key sizes RFC 7919 Appendix A
+//     gives each group for short exponents (section 5.2). Each is at least
+//     twice the group's security strength in NIST SP 800-56A Rev. 3
+//     (Appendix D: 112/128/152/176/200), the least 5.6.1.1.4 allows (a
+//     private key below 2^N with N >= 2s);
+//   - any other p: twice the security strength of |p| bits in NIST SP 800-57
+//     Part 1 Rev. 5 Table 2 (<= 1024: 80, <= 2048: 112, <= 3072: 128,
+//     <= 7680: 192, larger: 256; a size between two rows takes the larger
+//     strength), so 2048 bits → 224, 3072 → 256, 4096 → 384;
+// never under kMinValueBits and never |p| bits or more. The value is drawn
+// as PKCS #3 defines the length l: 2^(l-1) <= x < 2^l (BoringSSL's
+// DH_generate_key with DH_set_length, BN_RAND_TOP_ONE), so the key's
+// CKA_VALUE_BITS (computed from CKA_VALUE) is exactly the length chosen.
+// (PKCS #11 3.0 Current Mechanisms, "PKCS #3 Diffie-Hellman key pair
+// generation": the mechanism contributes CKA_VALUE_BITS unless the template
+// gives it.) BoringSSL would draw x below q, full length and ignoring
+// DH_set_length, if the DH had a q; a CKK_DH key is p and g only (the
+// subprime belongs to CKK_X9_42_DH keys), so the DH built here has none.
 #include <openssl/bn.h>
 #include <openssl/bytestring.h>
 #include <openssl/dh.h>
 #include <openssl/mem.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 
 #include "cryptoki/mech/asym.h"
 #include "cryptoki/mech/registry.h"
@@ -113,15 +140,61 @@ Result<std::shared_ptr<const DhKey>> GetDhKey(const Object& o) {
   return k;
 }
 
-// SetValueBits applies a private template's CKA_VALUE_BITS (the private
-// value's length) to |dh|: kAttributeValueInvalid under kMinValueBits,
-// kTemplateInconsistent unless shorter than the prime.
+// An RFC 7919 group: its prime's size, the SHA-256 of the prime (big-endian,
+// no leading zero; sha256sum of the bytes in RFC 7919 Appendix A), and the
+// short exponent Appendix A gives it.
+struct Ffdhe {
+  unsigned bits;
+  const char* p_sha256_hex;
+  unsigned value_bits;
+};
+constexpr Ffdhe kFfdhe[] = {
+    {2048, "9cd3b7f336872f46c09428d1bbc19877a4d440512cda8d1c1cf0cd6e33698966", 225},
+    {3072, "0eaf67db3a839156d5013494a5318a772b5697d270d721f37f092efc69ea5a17", 275},
+    {4096, "4648414224ac881b3d0dc59b466f96d06a558278776807797ecf1f66ff397b3e", 325},
+    {6144, "227ac9066b3ddd9e193670cda2388fa884f65ba0cf98b742d1fe77a6687c79c7", 375},
+    {8192, "770b14efaf6f049929c523113b3fa99a8d11dab1b18af3609590122075d19833", 400},
+};
+
+// DefaultValueBits returns the private value length for |p| when the
+// template gives none: the rule in the header comment.
+size_t DefaultValueBits(const BIGNUM* p) {
+  const unsigned p_bits = BN_num_bits(p);
+  size_t bits = 0;
+  for (const Ffdhe& g : kFfdhe) {
+    if (g.bits != p_bits) continue;
+    const Bytes prime = BnBytes(p);
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(prime.data(), prime.size(), digest);
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
+    for (size_t i = 0; i < sizeof digest; ++i) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    if (strcmp(hex, g.p_sha256_hex) == 0) bits = g.value_bits;
+  }
+  if (bits == 0) {
+    // SP 800-57 Part 1 Rev. 5 Table 2: FFC (L = |p|) against security strength.
+    const size_t strength = p_bits <= 1024   ? 80
+                            : p_bits <= 2048 ? 112
+                            : p_bits <= 3072 ? 128
+                            : p_bits <= 7680 ? 192
+                                             : 256;
+    bits = 2 * strength;
+  }
+  return std::min(std::max(bits, kMinValueBits), size_t{p_bits} - 1);
+}
+
+// SetValueBits sets |dh|'s private value length: the private template's
+// CKA_VALUE_BITS (kAttributeValueInvalid under kMinValueBits,
+// kTemplateInconsistent unless shorter than the prime), or DefaultValueBits.
 Result<> SetValueBits(const Template& private_tmpl, DH* dh) {
+  const unsigned p_bits = BN_num_bits(DH_get0_p(dh));
   const Attribute* a = private_tmpl.Find(CKA_VALUE_BITS);
-  if (a == nullptr) return {};
+  if (a == nullptr) {
+    DH_set_length(dh, DefaultValueBits(DH_get0_p(dh)));
+    return {};
+  }
   auto bits = a->AsUlong();
   if (!bits || *bits < kMinValueBits) return Fail(Rv::kAttributeValueInvalid);
-  if (*bits >= BN_num_bits(DH_get0_p(dh))) return Fail(Rv::kTemplateInconsistent);
+  if (*bits >= p_bits) return Fail(Rv::kTemplateInconsistent);
   DH_set_length(dh, *bits);
   return {};
 }

@@ -84,21 +84,49 @@ Result<SecretBytes> RunHkdf(const HkdfPlan& plan, ByteView ikm, size_t want) {
   return okm;
 }
 
+// HkdfInput returns the input keying material in |base| for |plan|.
+// PKCS #11 3.0 Current Mechanisms §2.43 (HKDF), "HKDF derive": the input
+// key is a CKK_HKDF or CKK_GENERIC_SECRET key; "the exception is a data
+// object which has the same size as the underlying hash function", supplied
+// with bExtract true and a non-null salt. So a key (whose type, CKA_DERIVE
+// and CKA_ALLOWED_MECHANISMS CheckKey has checked; its length is not held
+// to the hash's: RFC 5869 takes IKM of any length, and so does every
+// token we know of) gives its CKA_VALUE, and a CKO_DATA object its
+// CKA_VALUE only when extracting with a salt (CKF_HKDF_SALT_DATA or _KEY;
+// else it is no key to use here: kKeyHandleInvalid, as for any other
+// mechanism) and exactly one hash long (else kKeySizeRange). A data object
+// has no CKA_DERIVE (nor any other usage attribute) to check; what keeps
+// its public bytes from standing in for a key is that they are only ever
+// the IKM of an extract whose salt is the caller's, as in TLS 1.3's key
+// schedule. A key derived from one is never CKA_ALWAYS_SENSITIVE nor
+// CKA_NEVER_EXTRACTABLE (the base has neither).
+Result<ByteView> HkdfInput(const HkdfPlan& plan, const Object& base) {
+  if (base.object_class() != CKO_DATA) return KeyValue(base);
+  if (!plan.p->extract || plan.p->salt_type == CKF_HKDF_SALT_NULL) {
+    return Fail(Rv::kKeyHandleInvalid);
+  }
+  if (KeyValue(base).size() != EVP_MD_size(plan.md)) return Fail(Rv::kKeySizeRange);
+  return KeyValue(base);
+}
+
 // CKM_HKDF_DERIVE: the output is a secret key (CKA_VALUE_LEN from the
 // template; extract only: the PRK, one hash long).
 Result<ObjectHandle> DeriveHkdf(Session& s, const Mechanism& m, std::shared_ptr<const Object> base,
                                 const Template& tmpl) {
   auto plan = PlanHkdf(s, m);
   if (!plan) return Fail(plan.error());
+  auto ikm = HkdfInput(*plan, *base);
+  if (!ikm) return Fail(ikm.error());
   auto want = DerivedKeyLength(tmpl);
   if (!want) return Fail(want.error());
-  auto out = RunHkdf(*plan, KeyValue(*base), *want);
+  auto out = RunHkdf(*plan, *ikm, *want);
   if (!out) return Fail(out.error());
   return MakeDerivedSecret(s, m.type, *base, tmpl, *out);
 }
 
-// CKM_HKDF_DATA (PKCS#11 3.0 "HKDF Data"): HKDF as CKM_HKDF_DERIVE, but the
-// output is a CKO_DATA object whose CKA_VALUE is the result. CKA_CLASS, if
+// CKM_HKDF_DATA (PKCS#11 3.0 "HKDF Data"): HKDF as CKM_HKDF_DERIVE (the
+// same bases, HkdfInput), but the output is a CKO_DATA object whose
+// CKA_VALUE is the result. CKA_CLASS, if
 // given, must be CKO_DATA (kTemplateInconsistent). CKA_VALUE_LEN says how
 // many bytes to make; it is the mechanism's input, not an attribute of data
 // objects, so it is taken out of the template (required when expanding:
@@ -112,6 +140,8 @@ Result<ObjectHandle> DeriveHkdfData(Session& s, const Mechanism& m,
                                     std::shared_ptr<const Object> base, const Template& tmpl) {
   auto plan = PlanHkdf(s, m);
   if (!plan) return Fail(plan.error());
+  auto ikm = HkdfInput(*plan, *base);
+  if (!ikm) return Fail(ikm.error());
   if (const Attribute* c = tmpl.Find(CKA_CLASS)) {
     if (c->AsUlong() != CKO_DATA) return Fail(Rv::kTemplateInconsistent);
   }
@@ -127,7 +157,7 @@ Result<ObjectHandle> DeriveHkdfData(Session& s, const Mechanism& m,
     if (want && *want != *v) return Fail(Rv::kTemplateInconsistent);
     want = *v;
   }
-  auto out = RunHkdf(*plan, KeyValue(*base), want.value_or(0));
+  auto out = RunHkdf(*plan, *ikm, want.value_or(0));
   if (!out) return Fail(out.error());
   if (want) {
     if (*want > out->size()) return Fail(Rv::kKeySizeRange);
@@ -486,13 +516,15 @@ constexpr MechanismEntry kEntries[] = {
      .key_types = kHkdfKeys,
      .params_ok = Takes<HkdfParams>,
      .size_unit = SizeUnit::kFamily,
-     .derive = DeriveHkdf},
+     .derive = DeriveHkdf,
+     .data_base = true},
     {.type = CKM_HKDF_DATA,
      .info = {1, 512, CKF_DERIVE},
      .key_types = kHkdfKeys,
      .params_ok = Takes<HkdfParams>,
      .size_unit = SizeUnit::kFamily,
-     .derive = DeriveHkdfData},
+     .derive = DeriveHkdfData,
+     .data_base = true},
 };
 
 }  // namespace

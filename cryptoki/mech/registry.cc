@@ -178,6 +178,9 @@ Result<const MechanismEntry*> FindMechanism(const Config& config, CK_MECHANISM_T
 
 Result<> CheckKey(const MechanismEntry& entry, const Object& key, KeyUse use) {
   const CK_OBJECT_CLASS cls = key.object_class();
+  if (cls != CKO_SECRET_KEY && cls != CKO_PUBLIC_KEY && cls != CKO_PRIVATE_KEY) {
+    return Fail(Rv::kKeyHandleInvalid);
+  }
   const bool class_ok = cls == CKO_SECRET_KEY || (cls == CKO_PUBLIC_KEY && UsesPublicHalf(use)) ||
                         (cls == CKO_PRIVATE_KEY && !UsesPublicHalf(use));
   if (!class_ok) return Fail(Rv::kKeyTypeInconsistent);

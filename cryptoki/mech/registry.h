@@ -81,6 +81,11 @@ using WrapFn = Result<SecretBytes> (*)(const Mechanism& m, const Object& wrappin
                                        ByteView key_bytes);
 using UnwrapFn = Result<SecretBytes> (*)(const Mechanism& m, const Object& unwrapping_key,
                                          ByteView wrapped);
+// WrappedLenFn answers a C_WrapKey length query: the length WrapFn would
+// return for |key_len| bytes of key data, with the same errors, without
+// wrapping.
+using WrappedLenFn = Result<size_t> (*)(const Mechanism& m, const Object& wrapping_key,
+                                        size_t key_len);
 // DeriveFn makes the new key (with BuildAttributes op kDerive) and stores it
 // with session.CreateBuiltObject.
 using DeriveFn = Result<ObjectHandle> (*)(Session& s, const Mechanism& m,
@@ -102,8 +107,12 @@ struct MechanismEntry {
   GenerateFn generate = nullptr;
   GeneratePairFn generate_pair = nullptr;
   WrapFn wrap = nullptr;
+  WrappedLenFn wrapped_len = nullptr;  // optional: without it a query wraps
   UnwrapFn unwrap = nullptr;
   DeriveFn derive = nullptr;
+  // derive: the base may also be a CKO_DATA object (HKDF). api.cc then skips
+  // CheckKey for one, and the family decides when a data object is allowed.
+  bool data_base = false;
 };
 
 // Family tables. Each is defined in its family's file; registry.cc holds weak
@@ -168,7 +177,10 @@ std::span<const MechanismEntry* const> AllMechanisms();
 Result<const MechanismEntry*> FindMechanism(const Config& config, CK_MECHANISM_TYPE type);
 
 // CheckKey applies the key use rules to |key| for |use| with |entry|:
-//   not a key, wrong class for the use, or a key type not in key_types
+//   not a key (a data object, a certificate...) → kKeyHandleInvalid (PKCS #11
+//     3.0 base spec, CKR_KEY_HANDLE_INVALID: "a valid handle for an object
+//     which is not a key");
+//   wrong class for the use, or a key type not in key_types
 //     → kKeyTypeInconsistent;
 //   the use's CKA_ flag false → kKeyFunctionNotPermitted;
 //   CKA_ALLOWED_MECHANISMS present and lacking the mechanism → kMechanismInvalid;

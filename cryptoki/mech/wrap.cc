@@ -2,6 +2,8 @@
 // CKM_AES_KEY_WRAP_PAD, which clients (SoftHSM v2, OpenSSL's
 // id-aes*-wrap-pad) use as RFC 5649 too. The sensitive/extractable, trusted
 // and template rules are applied by api.cc before these run.
+#include <climits>
+
 #include "cryptoki/mech/aes.h"
 #include "cryptoki/mech/registry.h"
 
@@ -26,26 +28,60 @@ Result<> CheckIv(const Mechanism& m, size_t* iv_len, const uint8_t** iv) {
   return {};
 }
 
-Result<SecretBytes> Wrap(const Mechanism& m, const Object& wrapping_key, ByteView key_bytes) {
+// WrapPlan is a checked wrap: the wrapping key's schedules, the IV
+// (nullptr: the RFC's default) and the wrapped length.
+struct WrapPlan {
+  std::shared_ptr<const AesKeyCache> key;
+  const uint8_t* iv = nullptr;
+  size_t wrapped_len = 0;
+};
+
+// PlanWrap checks a wrap of |key_len| bytes with |wrapping_key|:
+// kWrappingKeySizeRange for a key that is no AES key, the IV's codes
+// (CheckIv), kKeySizeRange for key data RFC 3394 (16 bytes or more, whole
+// 8-byte blocks) or RFC 5649 (1 byte to 2^32 - 1) cannot wrap.
+Result<WrapPlan> PlanWrap(const Mechanism& m, const Object& wrapping_key, size_t key_len) {
   auto k = AesKeyFor(wrapping_key);
   if (!k) return Fail(Rv::kWrappingKeySizeRange);
+  WrapPlan plan;
+  plan.key = std::move(*k);
   size_t iv_len = 0;
-  const uint8_t* iv = nullptr;
-  CRYPTOKI_TRY(CheckIv(m, &iv_len, &iv));
-  SecretBytes out(key_bytes.size() + 16);
+  CRYPTOKI_TRY(CheckIv(m, &iv_len, &plan.iv));
   if (m.type == CKM_AES_KEY_WRAP) {
-    if (key_bytes.size() < 16 || key_bytes.size() % 8) return Fail(Rv::kKeySizeRange);
-    const int n = AES_wrap_key(&(*k)->enc, iv, out.data(), key_bytes.data(), key_bytes.size());
-    if (n < 0) return Fail(Rv::kKeySizeRange);
-    out.resize(n);
+    if (key_len < 16 || key_len % 8 || key_len > INT_MAX - 8) return Fail(Rv::kKeySizeRange);
+    plan.wrapped_len = key_len + 8;
+  } else {
+    if (key_len == 0 || key_len > 0xffffffffu) return Fail(Rv::kKeySizeRange);
+    // RFC 5649 4.1: padded to whole 8-byte blocks, then one block more.
+    plan.wrapped_len = (key_len + 7) / 8 * 8 + 8;
+  }
+  return plan;
+}
+
+// WrappedLen is C_WrapKey's length query: PlanWrap's length, no wrapping.
+Result<size_t> WrappedLen(const Mechanism& m, const Object& wrapping_key, size_t key_len) {
+  auto plan = PlanWrap(m, wrapping_key, key_len);
+  if (!plan) return Fail(plan.error());
+  return plan->wrapped_len;
+}
+
+Result<SecretBytes> Wrap(const Mechanism& m, const Object& wrapping_key, ByteView key_bytes) {
+  auto plan = PlanWrap(m, wrapping_key, key_bytes.size());
+  if (!plan) return Fail(plan.error());
+  SecretBytes out(plan->wrapped_len);
+  const AES_KEY* k = &plan->key->enc;
+  if (m.type == CKM_AES_KEY_WRAP) {
+    if (AES_wrap_key(k, plan->iv, out.data(), key_bytes.data(), key_bytes.size()) !=
+        static_cast<int>(out.size())) {
+      return Fail(Rv::kFunctionFailed);
+    }
     return out;
   }
   size_t n = 0;
-  if (key_bytes.empty() || !AES_wrap_key_padded(&(*k)->enc, out.data(), &n, out.size(),
-                                                key_bytes.data(), key_bytes.size())) {
-    return Fail(Rv::kKeySizeRange);
+  if (!AES_wrap_key_padded(k, out.data(), &n, out.size(), key_bytes.data(), key_bytes.size()) ||
+      n != out.size()) {
+    return Fail(Rv::kFunctionFailed);
   }
-  out.resize(n);
   return out;
 }
 
@@ -81,18 +117,21 @@ constexpr MechanismEntry kEntries[] = {
      .key_types = kAesKeys,
      .params_ok = TakesOptional<RawParams>,
      .wrap = Wrap,
+     .wrapped_len = WrappedLen,
      .unwrap = Unwrap},
     {.type = CKM_AES_KEY_WRAP_PAD,
      .info = {16, 32, CKF_WRAP | CKF_UNWRAP},
      .key_types = kAesKeys,
      .params_ok = TakesOptional<RawParams>,
      .wrap = Wrap,
+     .wrapped_len = WrappedLen,
      .unwrap = Unwrap},
     {.type = CKM_AES_KEY_WRAP_KWP,
      .info = {16, 32, CKF_WRAP | CKF_UNWRAP},
      .key_types = kAesKeys,
      .params_ok = TakesOptional<RawParams>,
      .wrap = Wrap,
+     .wrapped_len = WrappedLen,
      .unwrap = Unwrap},
 };
 
