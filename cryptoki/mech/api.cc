@@ -93,12 +93,14 @@ Result<> Init(Session& s, OpKind kind, const Mechanism& m, std::optional<ObjectH
                 ? mech::NewSignMessageOperation(**e, m, k, kind == OpKind::kMessageSign)
                 : (*e)->begin(kind, m, k);
   if (!op) return Fail(op.error());
-  (*op)->key = k;
   if (k && k->Bool(CKA_ALWAYS_AUTHENTICATE) &&
       (kind == OpKind::kSign || kind == OpKind::kDecrypt || kind == OpKind::kSignRecover ||
        kind == OpKind::kMessageSign || kind == OpKind::kMessageDecrypt)) {
     (*op)->needs_context_login = true;
   }
+  // Moved, not copied: every reference count change on a key that several
+  // threads use is a cache line they pass between them.
+  (*op)->key = std::move(k);
   return s.Begin(kind, std::move(*op));
 }
 

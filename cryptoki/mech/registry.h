@@ -204,12 +204,17 @@ ByteView KeyValue(const Object& key);
 // CachedKey returns the key's cache as a T, making it with |make| (a
 // Result<std::shared_ptr<T>>()) the first time. A cache of another type
 // (another mechanism family) is bypassed: the key is then parsed per call.
+// The cache lives as long as |key|, and so does what CachedKey returns: a
+// cache already stored comes back as a pointer that owns nothing (copying it
+// changes no reference count, which threads sharing a key would otherwise
+// pass between their cores on every operation), so the caller must hold the
+// key object while it uses the result, as every operation does (its key).
 template <class T, class F>
 Result<std::shared_ptr<const T>> CachedKey(const Object& key, F make) {
   // The exact type first: a type_info comparison, where dynamic_cast walks
   // the class hierarchy.
   if (const KeyCache* view = key.CacheView(); view != nullptr && typeid(*view) == typeid(T)) {
-    return std::shared_ptr<const T>(key.Cache(), static_cast<const T*>(view));
+    return std::shared_ptr<const T>(std::shared_ptr<const void>(), static_cast<const T*>(view));
   }
   if (auto c = std::dynamic_pointer_cast<const T>(key.Cache())) return c;
   Result<std::shared_ptr<T>> made = make();
