@@ -131,6 +131,30 @@ Result<std::shared_ptr<const Object>> Session::GetKey(ObjectHandle key) const {
   return o;
 }
 
+Result<std::shared_ptr<const Object>> Session::TakeKey(OpKind kind, ObjectHandle key) {
+  auto s = Open();
+  if (!s) return Fail(s.error());
+  SessionState& st = **s;
+  // Read before the lookup: a change after this read makes the slot stale.
+  const uint64_t generation = token_->ObjectGeneration();
+  {
+    MutexLock l(&st.mu);
+    SessionState::KeySlot& slot = st.key_slots[static_cast<size_t>(kind)];
+    if (slot.key != nullptr && slot.handle == key.value() && slot.generation == generation) {
+      return std::move(slot.key);
+    }
+  }
+  auto o = GetKey(key);
+  if (!o) return Fail(o.error());
+  MutexLock l(&st.mu);
+  SessionState::KeySlot& slot = st.key_slots[static_cast<size_t>(kind)];
+  slot.key.reset();
+  slot.handle = key.value();
+  slot.generation = generation;
+  slot.expected = o->get();
+  return o;
+}
+
 Result<size_t> Session::GetObjectSize(ObjectHandle object) {
   auto o = GetObject(object);
   if (!o) return Fail(o.error());
@@ -234,32 +258,48 @@ bool Session::IsActive(OpKind kind) const {
   return state_->ops[static_cast<size_t>(kind)] != nullptr;
 }
 
-void Session::Cancel(OpKind kind) {
-  if (!is_open()) return;
-  MutexLock l(&state_->mu);
-  state_->ops[static_cast<size_t>(kind)].reset();
-}
-
 namespace {
+
+// EndOperation ends the operation of |kind|, putting its key back in the
+// kind's slot when the slot is waiting for it and nothing changed since it
+// was looked up (TakeKey).
+void EndOperation(SessionState& st, OpKind kind, uint64_t generation)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(st.mu) {
+  auto& op = st.ops[static_cast<size_t>(kind)];
+  if (op == nullptr) return;
+  SessionState::KeySlot& slot = st.key_slots[static_cast<size_t>(kind)];
+  if (op->key != nullptr && slot.key == nullptr && op->key.get() == slot.expected &&
+      slot.generation == generation) {
+    slot.key = std::move(op->key);
+  }
+  op.reset();
+}
 
 // Run calls |f| on the active operation of |kind| and ends the operation
 // when |f| finishes it or fails for a reason other than the caller's buffer.
 template <class F>
-Result<> Run(SessionState& st, OpKind kind, const Output& out, bool finishes, F&& f) {
+Result<> Run(SessionState& st, const Token& token, OpKind kind, const Output& out, bool finishes,
+             F&& f) {
   MutexLock l(&st.mu);
   auto& op = st.ops[static_cast<size_t>(kind)];
   if (op == nullptr) return Fail(Rv::kOperationNotInitialized);
   if (op->needs_context_login) return Fail(Rv::kUserNotLoggedIn);
   Result<> r = f(*op);
   if (!r) {
-    if (r.error() != Rv::kBufferTooSmall) op.reset();
+    if (r.error() != Rv::kBufferTooSmall) EndOperation(st, kind, token.ObjectGeneration());
   } else if (finishes && !out.query) {
-    op.reset();
+    EndOperation(st, kind, token.ObjectGeneration());
   }
   return r;
 }
 
 }  // namespace
+
+void Session::Cancel(OpKind kind) {
+  if (!is_open()) return;
+  MutexLock l(&state_->mu);
+  EndOperation(*state_, kind, token_->ObjectGeneration());
+}
 
 Result<> Session::WithOperation(OpKind kind, absl::FunctionRef<Result<>(Operation&)> f) {
   auto s = Open();
@@ -275,7 +315,7 @@ Result<> Session::WithOperation(OpKind kind, absl::FunctionRef<Result<>(Operatio
 Result<> Session::Update(OpKind kind, ByteView in, Output& out) {
   auto s = Open();
   if (!s) return Fail(s.error());
-  return Run(**s, kind, out, false, [&](Operation& op) {
+  return Run(**s, *token_, kind, out, false, [&](Operation& op) {
     op.multipart = true;
     return op.Update(in, out);
   });
@@ -284,13 +324,13 @@ Result<> Session::Update(OpKind kind, ByteView in, Output& out) {
 Result<> Session::Final(OpKind kind, Output& out) {
   auto s = Open();
   if (!s) return Fail(s.error());
-  return Run(**s, kind, out, true, [&](Operation& op) { return op.Final(out); });
+  return Run(**s, *token_, kind, out, true, [&](Operation& op) { return op.Final(out); });
 }
 
 Result<> Session::OneShot(OpKind kind, ByteView in, Output& out) {
   auto s = Open();
   if (!s) return Fail(s.error());
-  return Run(**s, kind, out, true, [&](Operation& op) -> Result<> {
+  return Run(**s, *token_, kind, out, true, [&](Operation& op) -> Result<> {
     if (op.multipart) return Fail(Rv::kOperationActive);
     return op.OneShot(in, out);
   });
@@ -301,7 +341,8 @@ Result<> Session::VerifyFinal(OpKind kind, ByteView signature) {
   if (!s) return Fail(s.error());
   Output none = Output::Query();
   none.query = false;
-  return Run(**s, kind, none, true, [&](Operation& op) { return op.VerifyFinal(signature); });
+  return Run(**s, *token_, kind, none, true,
+             [&](Operation& op) { return op.VerifyFinal(signature); });
 }
 
 Result<> Session::VerifyOneShot(OpKind kind, ByteView data, ByteView signature) {
@@ -309,7 +350,7 @@ Result<> Session::VerifyOneShot(OpKind kind, ByteView data, ByteView signature) 
   if (!s) return Fail(s.error());
   Output none = Output::Query();
   none.query = false;
-  return Run(**s, kind, none, true, [&](Operation& op) -> Result<> {
+  return Run(**s, *token_, kind, none, true, [&](Operation& op) -> Result<> {
     if (op.multipart) return Fail(Rv::kOperationActive);
     return op.VerifyOneShot(data, signature);
   });

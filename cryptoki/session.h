@@ -160,6 +160,12 @@ class Session {
   // GetKey returns a key object for an operation: kKeyHandleInvalid if it
   // does not exist or is not visible.
   Result<std::shared_ptr<const Object>> GetKey(ObjectHandle key) const;
+  // TakeKey is GetKey for the init of an operation of |kind|: the key the
+  // last operation of that kind used comes back from the session's slot when
+  // nothing changed since (no token-wide lock, no reference count change,
+  // which threads sharing a key would pass between their cores). The
+  // operation's end puts it back (see SessionState::KeySlot).
+  Result<std::shared_ptr<const Object>> TakeKey(OpKind kind, ObjectHandle key);
 
   // CreateObjectWith makes an object from attributes a mechanism built
   // (BuildAttributes with op kGenerate, kDerive or kUnwrap).

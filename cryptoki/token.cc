@@ -188,6 +188,7 @@ Result<> Token::ReloadObjects() {
       auto& cur = objects_[it->second.value()];
       if (cur->attributes() != o->attributes()) {
         index_->Remove(it->second, *cur);
+        ObjectsChanged();
         cur = o;
         index_->Add(it->second, *o);
       }
@@ -343,6 +344,7 @@ Result<> Token::ResetLocked(PinRecord so_pin, std::string_view label) {
   rec.so_pin = std::move(so_pin);
   CRYPTOKI_TRY(store_->SaveRecord(rec));
   record_ = std::move(rec);
+  ObjectsChanged();
   objects_.clear();
   token_handles_.clear();
   session_objects_.clear();
@@ -377,6 +379,7 @@ Result<> Token::CloseSession(SessionState& s) {
     MutexLock sl(&s.mu);
     if (s.closed.exchange(true)) return Fail(Rv::kSessionHandleInvalid);
     for (auto& op : s.ops) op.reset();
+    for (auto& slot : s.key_slots) slot = SessionState::KeySlot();
     s.finding = false;
     s.found.clear();
   }
@@ -473,6 +476,7 @@ Result<> Token::Login(SessionState& s, CK_USER_TYPE user, std::string_view pin) 
                     : Rv::kUserAnotherAlreadyLoggedIn);
   }
   if (so && sessions_.size() != rw_sessions_) return Fail(Rv::kSessionReadOnlyExists);
+  ObjectsChanged();
   login_ = so ? LoginState::kSo : LoginState::kUser;
   data_key_ = std::move(*key);
   if (store_ != nullptr) {
@@ -495,6 +499,7 @@ Result<> Token::Logout() {
 }
 
 void Token::EndLogin() {
+  ObjectsChanged();
   login_ = LoginState::kPublic;
   data_key_.clear();
   data_key_.shrink_to_fit();
@@ -568,6 +573,7 @@ ObjectHandle Token::Insert(std::shared_ptr<const Object> o) {
   } else {
     session_objects_[o->owner()].insert(h.value());
   }
+  ObjectsChanged();
   objects_.emplace(h.value(), std::move(o));
   return h;
 }
@@ -582,6 +588,7 @@ void Token::Erase(ObjectHandle h) {
              owned != session_objects_.end()) {
     owned->second.erase(h.value());
   }
+  ObjectsChanged();
   objects_.erase(it);
 }
 
@@ -683,6 +690,7 @@ Result<> Token::SetAttributes(SessionState& s, ObjectHandle h, const Template& c
   if (o->is_token()) CRYPTOKI_TRY(store_->PutObject(ObjectRecord{next->id(), next->attributes()}));
   index_->Remove(h, *o);
   index_->Add(h, *next);
+  ObjectsChanged();
   it->second = std::move(next);
   return {};
 }

@@ -45,6 +45,20 @@ struct SessionState {
   std::vector<ObjectHandle> found ABSL_GUARDED_BY(mu);
   size_t found_pos ABSL_GUARDED_BY(mu) = 0;
   std::unique_ptr<Operation> ops[kOpKinds] ABSL_GUARDED_BY(mu);
+  // The key of each kind's last operation, kept for the next init of that
+  // kind with the same handle (Session::TakeKey): used again only while the
+  // token's object generation is still |generation|, so no object, login or
+  // attribute has changed since it was looked up. A key in use by a running
+  // operation is out of its slot (|key| null). The next init or the
+  // session's close releases a kept key; until then a destroyed key's
+  // memory (its values wiped when released) outlives C_DestroyObject in it.
+  struct KeySlot {
+    CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
+    uint64_t generation = 0;
+    const Object* expected = nullptr;  // the object the slot's handle named
+    std::shared_ptr<const Object> key;
+  };
+  KeySlot key_slots[kOpKinds] ABSL_GUARDED_BY(mu);
 };
 
 class Token : public std::enable_shared_from_this<Token> {
@@ -86,6 +100,11 @@ class Token : public std::enable_shared_from_this<Token> {
   void set_on_initialized(std::function<void()> f) { on_initialized_ = std::move(f); }
 
   const Config& config() const { return config_; }
+
+  // ObjectGeneration changes whenever what a handle lookup can return
+  // changes: an object added, removed or replaced, a login or logout. One
+  // plain load (no lock), for the sessions' key slots.
+  uint64_t ObjectGeneration() const { return generation_.load(std::memory_order_acquire); }
 
  private:
   friend class Session;
@@ -133,6 +152,12 @@ class Token : public std::enable_shared_from_this<Token> {
   std::function<void()> on_initialized_;
 
   mutable Mutex mu_;
+  // Bumped (under mu_, before the change is visible to a reader of mu_'s
+  // state) by ObjectsChanged.
+  std::atomic<uint64_t> generation_{1};
+  void ObjectsChanged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
   std::unique_ptr<TokenStore> store_ ABSL_GUARDED_BY(mu_);
   TokenRecord record_ ABSL_GUARDED_BY(mu_);
   std::string serial_ ABSL_GUARDED_BY(mu_);

@@ -91,6 +91,58 @@ INSTANTIATE_TEST_SUITE_P(Chunks, AesModeTest, ::testing::Values(0, 1, 7, 16, 17,
 
 using AesTest = MechTest;
 
+// A session keeps the key of its last operation of each kind for the next
+// init (Session::TakeKey). Whatever changes in between must show: another
+// handle, the key destroyed (also mid-operation), its use attributes
+// changed, a private key after logout, the token's objects changed by
+// another session.
+TEST_F(AesTest, KeptKeysNeverOutliveAChange) {
+  const Bytes plain = Hex(kPlain);
+  const Mechanism ecb{CKM_AES_ECB};
+  auto encrypt = [&](ObjectHandle k) -> Result<Bytes> {
+    CRYPTOKI_TRY(EncryptInit(s(), ecb, k));
+    return RunOneShot(OpKind::kEncrypt, plain);
+  };
+  const ObjectHandle k = SecretKey(CKK_AES, Hex(kKey));
+  const ObjectHandle other = SecretKey(CKK_AES, Bytes(16, 0x42));
+  ASSERT_OK_AND_ASSIGN(Bytes first, encrypt(k));
+  EXPECT_EQ(first, Hex(kEcb));
+  ASSERT_OK_AND_ASSIGN(Bytes again, encrypt(k));  // from the slot
+  EXPECT_EQ(again, Hex(kEcb));
+  ASSERT_OK_AND_ASSIGN(Bytes with_other, encrypt(other));
+  EXPECT_NE(with_other, Hex(kEcb));
+  ASSERT_OK_AND_ASSIGN(again, encrypt(k));
+  EXPECT_EQ(again, Hex(kEcb));
+
+  // Use attributes changed: the replaced object is checked.
+  ASSERT_THAT(s().SetAttributes(k, {attr::Encrypt{false}}), IsOk());
+  EXPECT_THAT(EncryptInit(s(), ecb, k), RvIs(Rv::kKeyFunctionNotPermitted));
+  ASSERT_THAT(s().SetAttributes(k, {attr::Encrypt{true}}), IsOk());
+  ASSERT_OK_AND_ASSIGN(again, encrypt(k));
+  EXPECT_EQ(again, Hex(kEcb));
+
+  // Destroyed by another session, between operations and during one.
+  ASSERT_OK_AND_ASSIGN(Session other_session, token_->OpenSession(SessionKind::kReadWrite));
+  ASSERT_THAT(other_session.DestroyObject(k), IsOk());
+  EXPECT_THAT(EncryptInit(s(), ecb, k), RvIs(Rv::kKeyHandleInvalid));
+  ASSERT_OK_AND_ASSIGN(with_other, encrypt(other));
+  ASSERT_THAT(EncryptInit(s(), ecb, other), IsOk());
+  ASSERT_THAT(other_session.DestroyObject(other), IsOk());
+  ASSERT_OK_AND_ASSIGN(Bytes during, RunOneShot(OpKind::kEncrypt, plain));
+  EXPECT_EQ(during, with_other);  // the running operation keeps its key
+  EXPECT_THAT(EncryptInit(s(), ecb, other), RvIs(Rv::kKeyHandleInvalid));
+
+  // A private token key after logout (its handle stays invalid after the
+  // next login too: the object is loaded again under a new handle).
+  ASSERT_OK_AND_ASSIGN(
+      ObjectHandle priv,
+      s().CreateObject({attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_AES}, attr::Value{Hex(kKey)},
+                        attr::Token{true}, attr::Private{true}, attr::Encrypt{true}}));
+  ASSERT_OK_AND_ASSIGN(again, encrypt(priv));
+  ASSERT_THAT(s().Logout(), IsOk());
+  EXPECT_THAT(EncryptInit(s(), ecb, priv), RvIs(Rv::kKeyHandleInvalid));
+}
+
 TEST_F(AesTest, CbcPadWycheproof) {
   auto cases = LoadWycheproof("aes_cbc_pkcs5_test.txt");
   ASSERT_FALSE(cases.empty());

@@ -83,7 +83,7 @@ Result<> Init(Session& s, OpKind kind, const Mechanism& m, std::optional<ObjectH
   if (!e) return Fail(e.error());
   std::shared_ptr<const Object> k;
   if (key) {
-    auto got = s.GetKey(*key);
+    auto got = s.TakeKey(kind, *key);
     if (!got) return Fail(got.error());
     k = std::move(*got);
     CRYPTOKI_TRY(mech::CheckKey(**e, *k, UseOf(kind)));
