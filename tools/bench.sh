@@ -41,7 +41,9 @@
 #                                  module / other (tools/bench_report.py)
 #   docs/benchmarks/extended-console.txt
 # instead of the results.* files, which it leaves as they are. About 950
-# timed benchmarks (127 ops x 4 targets x 1,2 threads, less SoftHSM's 64 n/a).
+# timed benchmarks (127 ops x 4 targets x 1,2 threads, less SoftHSM's 64 n/a):
+# about 25 minutes on 2 cores at the default BENCH_MIN_TIME, of which RSA-8192
+# (the set-up keys and the key generation row) takes about 5.
 #
 # Environment (all optional):
 #   BENCH_EXTENDED        1 runs the extended op set (see above)
