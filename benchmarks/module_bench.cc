@@ -22,10 +22,10 @@
 //   --extended           run the extended op set instead of the default one:
 //                        every other mechanism family at 64 B / 1 KiB /
 //                        8 KiB (MD5, SHA-1/224/384/512/512-224/512-256 and
-//                        HMAC with them, AES-128/192/256 ECB/CBC/CTR/CTS
-//                        (AES-192: ECB/CBC/CBC-PAD/CTR/GCM), AES-CMAC,
-//                        ChaCha20-Poly1305 decryption, DES3 ECB/CBC/CBC-PAD),
-//                        AES key wrap (RFC 3394, KWP, PAD), HKDF (key and
+//                        HMAC with them, AES-128/256 ECB/CBC/CTR/CTS, AES-192
+//                        ECB/CBC/CBC-PAD/CTR/GCM, AES-CMAC, ChaCha20-Poly1305
+//                        decryption, DES3 ECB/CBC/CBC-PAD), AES key wrap and
+//                        unwrap (RFC 3394, KWP, PAD), HKDF (key and
 //                        data), SP 800-108 counter KDF, PBKDF2
 //                        (C_GenerateKey), the concatenate / XOR / extract /
 //                        AES *_ENCRYPT_DATA derivations, ECDSA P-224,
@@ -89,6 +89,8 @@ CK_FLAGS CallFlags(const OpSpec& spec) {
       return CKF_GENERATE_KEY_PAIR;
     case Call::kWrap:
       return CKF_WRAP;
+    case Call::kUnwrap:
+      return CKF_UNWRAP;
     case Call::kGenerateKey:
       return CKF_GENERATE;
     case Call::kOther:
@@ -217,6 +219,7 @@ Prepared TokenThread::Prepare(Op op, int64_t arg) {
       return Compute(op);
     case Call::kDerive:
     case Call::kGenerateKey:
+    case Call::kUnwrap:
       return Derive(op);
     case Call::kGenerateKeyPair:
       return Generate(op);
@@ -298,8 +301,9 @@ Prepared TokenThread::SignOrVerify(Op op) {
   return {"", [st, msg, sig] { return st->verify(msg, sig, {}, nullptr) == CKR_OK; }};
 }
 
-// Derive times the derivation plus the destruction of the derived session
-// key (a loop that kept them would measure a growing token).
+// Derive times the derivation (or key generation, or unwrap) plus the
+// destruction of the new session key (a loop that kept them would measure a
+// growing token).
 Prepared TokenThread::Derive(Op op) {
   const OpSpec& spec = GetOpSpec(op);
   const KeyPair& key = target_.key(spec.key);
@@ -307,17 +311,19 @@ Prepared TokenThread::Derive(Op op) {
   auto act = std::make_shared<Action>();
   if (CK_RV rv = Bind(spec.call, m, key.priv, act.get()); rv != CKR_OK)
     return Failed("derive init: " + RvName(rv));
+  // An unwrap unwraps BoringSSL's wrapping.
+  auto in = std::make_shared<Buf>(spec.call == Call::kUnwrap ? Ciphertext(op, key) : Buf());
   CK_ULONG h = 0;
-  if (CK_RV rv = (*act)({}, {}, {}, &h); rv != CKR_OK) return Failed("derive: " + RvName(rv));
+  if (CK_RV rv = (*act)(*in, {}, {}, &h); rv != CKR_OK) return Failed("derive: " + RvName(rv));
   Buf value;
   CK_RV rv = GetValue(h, &value);
   Destroy(h);
   if (rv != CKR_OK) return Failed("CKA_VALUE of the derived key: " + RvName(rv));
   if (value != SharedSecret(op, key))
     return Failed("derived value differs from BoringSSL's: " + Hex(value));
-  return {"", [this, act] {
+  return {"", [this, act, in] {
             CK_ULONG h;
-            return (*act)({}, {}, {}, &h) == CKR_OK && Destroy(h) == CKR_OK;
+            return (*act)(*in, {}, {}, &h) == CKR_OK && Destroy(h) == CKR_OK;
           }};
 }
 

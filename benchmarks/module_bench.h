@@ -117,6 +117,8 @@ enum class Call {
   kGenerateKeyPair,
   kGenerateKey,  // C_GenerateKey of a session secret key (PBKDF2), as kDerive
   kWrap,         // C_WrapKey of the kWrapped key with the op's key
+  kUnwrap,       // C_UnwrapKey of BoringSSL's wrapping of the kWrapped key's value
+                 // with the op's key into a session secret key, as kDerive
   kOther,        // random, attributes, sessions, find: each target's own
 };
 
@@ -286,7 +288,8 @@ struct KeyPair {
 // kDecrypt / kMessageEncrypt it processes |in| into |out| (its length in
 // |*len|); kWrap wraps the kWrapped key into |out|; kVerify checks |sig|
 // over |in|; kDerive derives a session key and returns its handle in
-// |*len|, and kGenerateKey makes one (C_GenerateKey) the same way.
+// |*len|, kGenerateKey makes one (C_GenerateKey) and kUnwrap unwraps |in|
+// into one the same way.
 // Returns the CK_RV of the first call that failed, CKR_OK on success.
 using Action =
     std::function<CK_RV(ByteSpan in, ByteSpan sig, std::span<uint8_t> out, CK_ULONG* len)>;
@@ -373,8 +376,9 @@ std::unique_ptr<Target> MakePkcs11Target(const std::string& name, const std::str
 // kSign (MAC) / kEncrypt / kMessageEncrypt op on OpMessage(op) (AEADs:
 // ciphertext || tag); empty for the others.
 Buf ExpectedOutput(Op op);
-// Ciphertext returns the input of a kDecrypt op, made by BoringSSL (for
-// OAEP with the public key |key|).
+// Ciphertext returns the input of a kDecrypt or kUnwrap op, made by
+// BoringSSL (for OAEP with the public key |key|; for an unwrap the wrapping
+// of the kWrapped key's value).
 Buf Ciphertext(Op op, const KeyPair& key);
 // VerifySignature checks |sig| over OpMessage(op) with the public values
 // of |key|, the way |op| signs.

@@ -264,6 +264,18 @@ const OpRow kExtendedSingles[] = {
      0,
      {Call::kWrap, CKM_AES_KEY_WRAP_PAD, Param::kNone, KeyId::kWrapKey}},
     {Op::kExtended,
+     "AES256_KeyUnwrap_32B_Key",
+     0,
+     {Call::kUnwrap, CKM_AES_KEY_WRAP, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
+     "AES256_KeyUnwrap_KWP_32B_Key",
+     0,
+     {Call::kUnwrap, CKM_AES_KEY_WRAP_KWP, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
+     "AES256_KeyUnwrap_PAD_32B_Key",
+     0,
+     {Call::kUnwrap, CKM_AES_KEY_WRAP_PAD, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
      "HKDF_SHA256_Derive",
      0,
      {Call::kDerive, CKM_HKDF_DERIVE, Param::kHkdf, KeyId::kKdf}},
@@ -838,19 +850,24 @@ Aead AeadOf(const OpSpec& spec) {
   return {};
 }
 
-// AesWrap wraps |key| with |kek| the way |mech| does (CKM_AES_KEY_WRAP:
-// RFC 3394; CKM_AES_KEY_WRAP_KWP and _PAD: RFC 5649) into |out|, sized to
-// fit; false on failure.
-bool AesWrap(CK_MECHANISM_TYPE mech, const AES_KEY* kek, ByteSpan key, Buf* out) {
-  out->resize(key.size() + 16);
+// AesWrap wraps |in| with |kek| (with |unwrap|, unwraps it with |kek| a
+// decryption key) the way |mech| does (CKM_AES_KEY_WRAP: RFC 3394;
+// CKM_AES_KEY_WRAP_KWP and _PAD: RFC 5649) into |out|, sized to fit; false
+// on failure.
+bool AesWrap(CK_MECHANISM_TYPE mech, const AES_KEY* kek, ByteSpan in, Buf* out,
+             bool unwrap = false) {
+  out->resize(in.size() + 16);
   if (mech == CKM_AES_KEY_WRAP) {
-    const int n = AES_wrap_key(kek, nullptr, out->data(), key.data(), key.size());
+    const int n = unwrap ? AES_unwrap_key(kek, nullptr, out->data(), in.data(), in.size())
+                         : AES_wrap_key(kek, nullptr, out->data(), in.data(), in.size());
     if (n <= 0) return false;
     out->resize(n);
     return true;
   }
   size_t n = 0;
-  if (!AES_wrap_key_padded(kek, out->data(), &n, out->size(), key.data(), key.size())) return false;
+  if (!(unwrap ? AES_unwrap_key_padded(kek, out->data(), &n, out->size(), in.data(), in.size())
+               : AES_wrap_key_padded(kek, out->data(), &n, out->size(), in.data(), in.size())))
+    return false;
   out->resize(n);
   return true;
 }
@@ -1047,6 +1064,18 @@ bool DigestOrHmac(const OpSpec& spec, ByteSpan msg, Buf* out) {
              : EVP_Digest(msg.data(), msg.size(), out->data(), &len, md, nullptr) == 1;
 }
 
+// Wrapping returns |mech|'s wrapping of the kWrapped key's value with the
+// AES-256 kWrapKey; empty on failure.
+Buf Wrapping(CK_MECHANISM_TYPE mech) {
+  const Inputs& in = Inputs::Get();
+  AES_KEY kek;
+  Buf out;
+  if (AES_set_encrypt_key(in.aes_key.data(), 256, &kek) != 0 ||
+      !AesWrap(mech, &kek, in.wrapped_key, &out))
+    return {};
+  return out;
+}
+
 }  // namespace
 
 Buf ExpectedOutput(Op op) {
@@ -1058,13 +1087,7 @@ Buf ExpectedOutput(Op op) {
   if (spec.call == Call::kDecrypt) return {};
   if (CipherOf(spec).cipher) return CipherEncrypt(spec, msg);
   if (const Aead a = AeadOf(spec); a.aead) return AeadSeal(a.aead, a.key, in.iv12, msg);
-  if (spec.call == Call::kWrap) {
-    AES_KEY kek;
-    if (AES_set_encrypt_key(in.aes_key.data(), 256, &kek) != 0 ||
-        !AesWrap(spec.mech, &kek, in.wrapped_key, &out))
-      return {};
-    return out;
-  }
+  if (spec.call == Call::kWrap) return Wrapping(spec.mech);
   if (spec.mech == CKM_AES_CMAC) {
     out.resize(16);
     if (!AES_CMAC(out.data(), in.aes_key.data(), in.aes_key.size(), msg.data(), msg.size()))
@@ -1080,6 +1103,7 @@ Buf Ciphertext(Op op, const KeyPair& key) {
   const OpSpec& spec = GetOpSpec(op);
   if (CipherOf(spec).cipher) return CipherEncrypt(spec, msg);
   if (const Aead a = AeadOf(spec); a.aead) return AeadSeal(a.aead, a.key, in.iv12, msg);
+  if (spec.call == Call::kUnwrap) return Wrapping(spec.mech);
   switch (spec.mech) {
     case CKM_RSA_PKCS: {
       auto rsa = RsaPublic(key.n, key.e);
@@ -1125,6 +1149,7 @@ bool VerifySignature(Op op, const KeyPair& key, ByteSpan sig) {
 Buf SharedSecret(Op op, const KeyPair& key) {
   const Inputs& in = Inputs::Get();
   if (Buf derived = DerivedValue(GetOpSpec(op)); !derived.empty()) return derived;
+  if (GetOpSpec(op).call == Call::kUnwrap) return in.wrapped_key;
   switch (GetOpSpec(op).key) {
     case KeyId::kX25519: {
       Buf out(32);
@@ -1435,12 +1460,20 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
     case CKM_AES_KEY_WRAP:
     case CKM_AES_KEY_WRAP_KWP:
     case CKM_AES_KEY_WRAP_PAD: {
-      // The floor holds the wrapping key's schedule and the key to wrap.
+      // The floor holds the wrapping key's schedule and the key to wrap (or
+      // its wrapping).
       struct State {
         AES_KEY wrapping;
-        Buf out;
+        Buf wrapped, out;
       };
       auto st = std::make_shared<State>();
+      if (spec.call == Call::kUnwrap) {
+        st->wrapped = Wrapping(spec.mech);
+        AES_set_decrypt_key(in.aes_key.data(), 256, &st->wrapping);
+        return {"", [st, mech = spec.mech] {
+                  return AesWrap(mech, &st->wrapping, st->wrapped, &st->out, true);
+                }};
+      }
       AES_set_encrypt_key(in.aes_key.data(), 256, &st->wrapping);
       return {"", [st, &in, mech = spec.mech] {
                 return AesWrap(mech, &st->wrapping, in.wrapped_key, &st->out);

@@ -204,16 +204,19 @@ CK_RV CppThread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key_value, 
     }
     case Call::kDerive:
     case Call::kGenerateKey:
-      // CKM_HKDF_DATA makes a data object, the others a secret key.
+    case Call::kUnwrap:
+      // CKM_HKDF_DATA makes a data object, the others a secret key (of the
+      // length an unwrap finds).
       st->tmpl =
           a.type == CKM_HKDF_DATA
-              ? Template{attr::Class{CKO_DATA}, attr::ValueLen{a.value_len}, attr::Token{false}}
+              ? Template{attr::Class{CKO_DATA}, attr::Token{false}}
               : Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
-                         attr::ValueLen{a.value_len}, attr::Token{false},
-                         attr::Sensitive{false},      attr::Extractable{true}};
-      *out = [s, st, key, call](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
-        auto h = call == Call::kDerive ? DeriveKey(*s, st->m, key, st->tmpl)
-                                       : GenerateKey(*s, st->m, st->tmpl);
+                         attr::Token{false}, attr::Sensitive{false}, attr::Extractable{true}};
+      if (call != Call::kUnwrap) st->tmpl.Add(attr::ValueLen{a.value_len});
+      *out = [s, st, key, call](ByteSpan in, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
+        auto h = call == Call::kDerive   ? DeriveKey(*s, st->m, key, st->tmpl)
+                 : call == Call::kUnwrap ? UnwrapKey(*s, st->m, key, in, st->tmpl)
+                                         : GenerateKey(*s, st->m, st->tmpl);
         if (h) *handle = h->value();
         return Rc(h);
       };

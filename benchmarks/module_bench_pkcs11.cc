@@ -226,22 +226,23 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
     }
     case Call::kDerive:
     case Call::kGenerateKey:
-      // CKM_HKDF_DATA makes a data object, the others a secret key.
+    case Call::kUnwrap:
+      // CKM_HKDF_DATA makes a data object, the others a secret key (of the
+      // length an unwrap finds).
       if (a.type == CKM_HKDF_DATA) {
-        st->tmpl.Ulong(CKA_CLASS, CKO_DATA)
-            .Ulong(CKA_VALUE_LEN, a.value_len)
-            .Bool(CKA_TOKEN, false);
+        st->tmpl.Ulong(CKA_CLASS, CKO_DATA).Bool(CKA_TOKEN, false);
       } else {
         st->tmpl.Ulong(CKA_CLASS, CKO_SECRET_KEY)
             .Ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
-            .Ulong(CKA_VALUE_LEN, a.value_len)
             .Bool(CKA_TOKEN, false)
             .Bool(CKA_SENSITIVE, false)
             .Bool(CKA_EXTRACTABLE, true);
       }
-      *out = [s, st, key, call](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
-        return call == Call::kDerive ? s->Derive(st->m, key, st->tmpl, handle)
-                                     : s->GenerateKey(st->m, st->tmpl, handle);
+      if (call != Call::kUnwrap) st->tmpl.Ulong(CKA_VALUE_LEN, a.value_len);
+      *out = [s, st, key, call](ByteSpan in, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
+        return call == Call::kDerive   ? s->Derive(st->m, key, st->tmpl, handle)
+               : call == Call::kUnwrap ? s->UnwrapKey(st->m, key, in, st->tmpl, handle)
+                                       : s->GenerateKey(st->m, st->tmpl, handle);
       };
       return CKR_OK;
     case Call::kWrap: {

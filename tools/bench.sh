@@ -24,7 +24,8 @@
 # MD5, SHA-1/224/384/512/512-224/512-256, HMAC with them, AES-128/256
 # ECB/CBC/CTR/CTS, AES-192 ECB/CBC/CBC-PAD/CTR/GCM, AES-CMAC,
 # ChaCha20-Poly1305 decryption and DES3 ECB/CBC/CBC-PAD at 64 B / 1 KiB /
-# 8 KiB; AES key wrap, KWP and PAD (C_WrapKey of a 32-byte key); HKDF-SHA256
+# 8 KiB; AES key wrap, KWP and PAD (C_WrapKey of a 32-byte key, and
+# C_UnwrapKey of it into a session key); HKDF-SHA256
 # (a key and CKM_HKDF_DATA's data object), SP 800-108 counter mode with
 # HMAC-SHA256 and PBKDF2-HMAC-SHA256 with 1000 iterations (as C_GenerateKey,
 # which is how PKCS#11 makes CKM_PKCS5_PBKD2 keys); CONCATENATE_BASE_AND_KEY /
@@ -40,9 +41,9 @@
 #   docs/benchmarks/extended.md    ops/s per target, module / BoringSSL and
 #                                  module / other (tools/bench_report.py)
 #   docs/benchmarks/extended-console.txt
-# instead of the results.* files, which it leaves as they are. About 950
-# timed benchmarks (127 ops x 4 targets x 1,2 threads, less SoftHSM's 64 n/a):
-# about 25 minutes on 2 cores at the default BENCH_MIN_TIME, of which RSA-8192
+# instead of the results.* files, which it leaves as they are. About 975
+# timed benchmarks (130 ops x 4 targets x 1,2 threads, less SoftHSM's 66 n/a):
+# an estimated 25 minutes on 2 cores at the default BENCH_MIN_TIME, of which RSA-8192
 # (the set-up keys and the key generation row) takes about 5.
 #
 # Environment (all optional):
