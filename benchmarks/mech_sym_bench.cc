@@ -5,10 +5,14 @@
 // token).
 //
 // The size is the data processed: the input of digests, MACs and ciphers,
-// the wrapped key of key wrap, the derived key of the KDFs (HKDF, SP 800-108,
-// PBKDF2; there the API run includes reading the new key's value back and
-// destroying the object). Before timing, every benchmark runs its operation
-// once both ways and stops with an error unless the results are equal.
+// the wrapped key of key wrap (RFC 3394, KWP, PAD), the derived key of the
+// KDFs (HKDF to a key and to a data object, SP 800-108, PBKDF2), the data of
+// the simple derivations (CONCATENATE_BASE_AND_KEY's second key,
+// CONCATENATE_*_DATA_*, XOR_BASE_AND_DATA and EXTRACT_KEY_FROM_KEY with a
+// base of that size, AES_ECB / AES_CBC_ENCRYPT_DATA); for the derivations the
+// API run includes reading the new object's value back and destroying it.
+// Before timing, every benchmark runs its operation once both ways and stops
+// with an error unless the results are equal.
 //
 //   bazel run -c opt //benchmarks:mech_sym_bench
 #include <benchmark/benchmark.h>
