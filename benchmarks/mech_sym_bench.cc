@@ -5,10 +5,14 @@
 // token).
 //
 // The size is the data processed: the input of digests, MACs and ciphers,
-// the wrapped key of key wrap, the derived key of the KDFs (HKDF, SP 800-108,
-// PBKDF2; there the API run includes reading the new key's value back and
-// destroying the object). Before timing, every benchmark runs its operation
-// once both ways and stops with an error unless the results are equal.
+// the wrapped key of key wrap (RFC 3394, KWP, PAD), the derived key of the
+// KDFs (HKDF to a key and to a data object, SP 800-108, PBKDF2), the data of
+// the simple derivations (CONCATENATE_BASE_AND_KEY's second key,
+// CONCATENATE_*_DATA_*, XOR_BASE_AND_DATA and EXTRACT_KEY_FROM_KEY with a
+// base of that size, AES_ECB / AES_CBC_ENCRYPT_DATA); for the derivations the
+// API run includes reading the new object's value back and destroying it.
+// Before timing, every benchmark runs its operation once both ways and stops
+// with an error unless the results are equal.
 //
 //   bazel run -c opt //benchmarks:mech_sym_bench
 #include <benchmark/benchmark.h>
@@ -29,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/reference.h"
 #include "cryptoki/cryptoki.h"
 #include "cryptoki/mechanism.h"
 #include "cryptoki/memory_store.h"
@@ -89,8 +94,9 @@ ObjectHandle Key(CK_KEY_TYPE type, size_t len) {
   return h;
 }
 
-// Keys are the objects one API run uses: the operation's key, and (key wrap)
-// the key of |n| bytes to wrap. The runners look them up before timing.
+// Keys are the objects one API run uses: the operation's key, and (key wrap,
+// CONCATENATE_BASE_AND_KEY) a second key of as many bytes as the input. The
+// runners look them up before timing.
 struct Keys {
   ObjectHandle key;
   ObjectHandle target;
@@ -101,8 +107,8 @@ struct Keys {
 struct Family {
   std::string name;
   CK_KEY_TYPE key_type = 0;  // 0: no key (digests)
-  size_t key_len = 0;
-  bool wraps = false;  // needs Keys::target
+  size_t key_len = 0;        // 0 with a key type: as many bytes as the input
+  bool target = false;       // needs Keys::target
   std::function<Result<>(Session& s, const Keys& k, ByteView in, Bytes& out)> api;
   std::function<bool(ByteView in, Bytes& out)> direct;
 };
@@ -138,10 +144,40 @@ Template DerivedTemplate(size_t n) {
                   attr::Sensitive{false}};
 }
 
+// DeriveTemplate is what a derivation of |n| bytes with |type| asks for: a
+// data object for CKM_HKDF_DATA, else DerivedTemplate(n).
+Template DeriveTemplate(CK_MECHANISM_TYPE type, size_t n) {
+  return type == CKM_HKDF_DATA ? Template{attr::Class{CKO_DATA}, attr::ValueLen{n}}
+                               : DerivedTemplate(n);
+}
+
 // Derive: C_DeriveKey of |in.size()| bytes with |m| from the family's key.
 auto Derive(Mechanism m) {
   return [m](Session& s, const Keys& k, ByteView in, Bytes& out) -> Result<> {
-    return TakeValue(s, DeriveKey(s, m, k.key, DerivedTemplate(in.size())), out);
+    return TakeValue(s, DeriveKey(s, m, k.key, DeriveTemplate(m.type, in.size())), out);
+  };
+}
+
+// DeriveBy: C_DeriveKey of |in.size()| + |extra| bytes from the family's
+// key with the mechanism |mech| makes of the keys and the input.
+auto DeriveBy(std::function<Mechanism(const Keys&, ByteView)> mech, size_t extra = 0) {
+  return [mech, extra](Session& s, const Keys& k, ByteView in, Bytes& out) -> Result<> {
+    const Mechanism m = mech(k, in);
+    return TakeValue(s, DeriveKey(s, m, k.key, DeriveTemplate(m.type, in.size() + extra)), out);
+  };
+}
+
+// Wrap: C_WrapKey of Keys::target with |type| (the size query, then the
+// call).
+auto Wrap(CK_MECHANISM_TYPE type) {
+  return [type](Session& s, const Keys& k, ByteView, Bytes& out) -> Result<> {
+    Output q = Output::Query();
+    CRYPTOKI_TRY(WrapKey(s, Mechanism{type}, k.key, k.target, q));
+    out.resize(q.length);
+    Output o = Output::Into(out);
+    CRYPTOKI_TRY(WrapKey(s, Mechanism{type}, k.key, k.target, o));
+    out.resize(o.length);
+    return {};
   };
 }
 
@@ -154,14 +190,103 @@ const Bytes kPassword(12, 0x70);
 constexpr CK_ULONG kPbkdf2Iterations = 8;
 const Bytes kLabel(12, 0x6c);
 
-bool AesCbc(ByteView in, Bytes& out, size_t key_len) {
+// AesKey sets up the AES encryption key of KeyBytes(|key_len|).
+AES_KEY AesKey(size_t key_len) {
   const Bytes key = KeyBytes(key_len);
   AES_KEY k;
   AES_set_encrypt_key(key.data(), key.size() * 8, &k);
+  return k;
+}
+
+bool AesCbc(ByteView in, Bytes& out, size_t key_len) {
+  const AES_KEY k = AesKey(key_len);
   uint8_t iv[16] = {0};
   out.resize(in.size());
   AES_cbc_encrypt(in.data(), out.data(), in.size(), &k, iv, AES_ENCRYPT);
   return true;
+}
+
+bool AesEcb(ByteView in, Bytes& out, size_t key_len) {
+  const AES_KEY k = AesKey(key_len);
+  out.resize(in.size());
+  for (size_t i = 0; i < in.size(); i += 16)
+    AES_ecb_encrypt(in.data() + i, out.data() + i, &k, AES_ENCRYPT);
+  return true;
+}
+
+// Padded returns |in| with PKCS#7 padding to |block| bytes (a whole block of
+// padding for aligned input).
+Bytes Padded(ByteView in, size_t block) {
+  Bytes padded(in.begin(), in.end());
+  const size_t pad = block - in.size() % block;
+  padded.insert(padded.end(), pad, static_cast<uint8_t>(pad));
+  return padded;
+}
+
+// Des3 encrypts |in| with the DES3 key KeyBytes(24) in ECB or (|cbc|) CBC
+// mode with a zero IV.
+bool Des3(ByteView in, Bytes& out, bool cbc) {
+  const Bytes key = KeyBytes(24);
+  DES_key_schedule ks[3];
+  for (int i = 0; i < 3; ++i) {
+    DES_cblock b;
+    memcpy(b.bytes, key.data() + 8 * i, 8);
+    DES_set_key_unchecked(&b, &ks[i]);
+  }
+  out.resize(in.size());
+  if (cbc) {
+    DES_cblock iv = {};
+    DES_ede3_cbc_encrypt(in.data(), out.data(), in.size(), &ks[0], &ks[1], &ks[2], &iv,
+                         DES_ENCRYPT);
+    return true;
+  }
+  for (size_t i = 0; i < in.size(); i += 8) {
+    DES_cblock b, o;
+    memcpy(b.bytes, in.data() + i, 8);
+    DES_ecb3_encrypt(&b, &o, &ks[0], &ks[1], &ks[2], DES_ENCRYPT);
+    memcpy(out.data() + i, o.bytes, 8);
+  }
+  return true;
+}
+
+// DirectDigest: the digest (without |key|) or HMAC (with it) with |md| of
+// the input; a null |md| is SHA-512/224, which BoringSSL has no EVP_MD for.
+auto DirectDigest(const EVP_MD* md, std::optional<size_t> key_len = std::nullopt) {
+  return [md, key_len](ByteView in, Bytes& out) {
+    if (md == nullptr) {
+      out.resize(bench::kSha512_224Size);
+      if (key_len)
+        bench::HmacSha512_224(KeyBytes(*key_len), in, out.data());
+      else
+        bench::Sha512_224(in, out.data());
+      return true;
+    }
+    out.resize(EVP_MD_size(md));
+    unsigned n = 0;
+    if (!key_len) return EVP_Digest(in.data(), in.size(), out.data(), &n, md, nullptr) == 1;
+    const Bytes key = KeyBytes(*key_len);
+    return HMAC(md, key.data(), key.size(), in.data(), in.size(), out.data(), &n) != nullptr;
+  };
+}
+
+// DirectWrap: |type| (CKM_AES_KEY_WRAP, or KWP / PAD: RFC 5649) of a key of
+// KeyBytes of the input's size, like Keys::target, with the AES-128 KEK.
+auto DirectWrap(CK_MECHANISM_TYPE type) {
+  return [type](ByteView in, Bytes& out) {
+    const Bytes target = KeyBytes(in.size());
+    const AES_KEY k = AesKey(16);
+    out.resize(target.size() + 16);
+    if (type == CKM_AES_KEY_WRAP) {
+      const int n = AES_wrap_key(&k, nullptr, out.data(), target.data(), target.size());
+      out.resize(n > 0 ? n : 0);
+      return n > 0;
+    }
+    size_t n = 0;
+    const bool ok =
+        AES_wrap_key_padded(&k, out.data(), &n, out.size(), target.data(), target.size()) == 1;
+    out.resize(n);
+    return ok;
+  };
 }
 
 bool Aead(const EVP_AEAD* aead, ByteView in, Bytes& out) {
@@ -201,105 +326,88 @@ std::vector<Family> Families() {
          SHA256(in.data(), in.size(), out.data());
          return true;
        }});
-  f.push_back({"HmacSha256", CKK_GENERIC_SECRET, 32, false,
-               OneShot(OpKind::kSign, {CKM_SHA256_HMAC}), [](ByteView in, Bytes& out) {
-                 const Bytes key = KeyBytes(32);
-                 out.resize(32);
-                 unsigned n = 0;
-                 return HMAC(EVP_sha256(), key.data(), key.size(), in.data(), in.size(), out.data(),
-                             &n) != nullptr;
-               }});
+  // The other digests and the HMACs (32-byte keys; 64 bytes with SHA-512's
+  // block): a null EVP_MD is SHA-512/224.
+  const struct {
+    const char* name;
+    CK_MECHANISM_TYPE digest, hmac;
+    const EVP_MD* md;
+  } hashes[] = {
+      {"Md5", CKM_MD5, CKM_MD5_HMAC, EVP_md5()},
+      {"Sha224", CKM_SHA224, CKM_SHA224_HMAC, EVP_sha224()},
+      {"Sha256", 0, CKM_SHA256_HMAC, EVP_sha256()},
+      {"Sha512_224", CKM_SHA512_224, CKM_SHA512_224_HMAC, nullptr},
+      {"Sha512_256", CKM_SHA512_256, CKM_SHA512_256_HMAC, EVP_sha512_256()},
+  };
+  for (const auto& h : hashes) {
+    if (h.digest != 0)
+      f.push_back({h.name, 0, 0, false, OneShot(OpKind::kDigest, {h.digest}), DirectDigest(h.md)});
+    const size_t key_len =
+        h.hmac == CKM_MD5_HMAC || h.hmac == CKM_SHA224_HMAC || h.hmac == CKM_SHA256_HMAC ? 32 : 64;
+    f.push_back({std::string("Hmac") + h.name, CKK_GENERIC_SECRET, key_len, false,
+                 OneShot(OpKind::kSign, {h.hmac}), DirectDigest(h.md, key_len)});
+  }
   f.push_back({"AesCmac", CKK_AES, 16, false, OneShot(OpKind::kSign, {CKM_AES_CMAC}),
                [](ByteView in, Bytes& out) {
                  const Bytes key = KeyBytes(16);
                  out.resize(16);
                  return AES_CMAC(out.data(), key.data(), key.size(), in.data(), in.size()) == 1;
                }});
-  f.push_back({"AesEcb", CKK_AES, 16, false, OneShot(OpKind::kEncrypt, {CKM_AES_ECB}),
-               [](ByteView in, Bytes& out) {
-                 const Bytes key = KeyBytes(16);
-                 AES_KEY k;
-                 AES_set_encrypt_key(key.data(), 128, &k);
-                 out.resize(in.size());
-                 for (size_t i = 0; i < in.size(); i += 16)
-                   AES_ecb_encrypt(in.data() + i, out.data() + i, &k, AES_ENCRYPT);
-                 return true;
-               }});
-  f.push_back({"AesCbc", CKK_AES, 16, false,
-               OneShot(OpKind::kEncrypt, {CKM_AES_CBC, mech::RawParams{kZeroIv}}),
-               [](ByteView in, Bytes& out) { return AesCbc(in, out, 16); }});
-  f.push_back({"AesCbcPad", CKK_AES, 16, false,
-               OneShot(OpKind::kEncrypt, {CKM_AES_CBC_PAD, mech::RawParams{kZeroIv}}),
-               [](ByteView in, Bytes& out) {
-                 // PKCS#7: a whole block of padding for aligned input.
-                 Bytes padded(in.begin(), in.end());
-                 const size_t pad = 16 - in.size() % 16;
-                 padded.insert(padded.end(), pad, static_cast<uint8_t>(pad));
-                 return AesCbc(padded, out, 16);
-               }});
-  f.push_back({"AesCtr", CKK_AES, 16, false,
-               OneShot(OpKind::kEncrypt, {CKM_AES_CTR, mech::AesCtrParams{128, {}}}),
-               [](ByteView in, Bytes& out) {
-                 const Bytes key = KeyBytes(16);
-                 AES_KEY k;
-                 AES_set_encrypt_key(key.data(), 128, &k);
-                 uint8_t iv[16] = {0}, ecount[16];
-                 unsigned num = 0;
-                 out.resize(in.size());
-                 AES_ctr128_encrypt(in.data(), out.data(), in.size(), &k, iv, ecount, &num);
-                 return true;
-               }});
-  f.push_back({"AesCts", CKK_AES, 16, false,
-               OneShot(OpKind::kEncrypt, {CKM_AES_CTS, mech::RawParams{kZeroIv}}),
-               [](ByteView in, Bytes& out) {
-                 // CBC-CS3 of whole blocks: CBC, then the last two blocks swap.
-                 if (!AesCbc(in, out, 16) || out.size() < 32) return false;
-                 std::swap_ranges(out.end() - 32, out.end() - 16, out.end() - 16);
-                 return true;
-               }});
-  f.push_back({"AesGcm", CKK_AES, 16, false,
-               OneShot(OpKind::kEncrypt, {CKM_AES_GCM, mech::GcmParams{Bytes(12), {}, 128}}),
-               [](ByteView in, Bytes& out) { return Aead(EVP_aead_aes_128_gcm(), in, out); }});
+  // AES-128 ("Aes") and AES-192.
+  for (const auto& [prefix, len] : {std::pair<std::string, size_t>{"Aes", 16}, {"Aes192", 24}}) {
+    f.push_back({prefix + "Ecb", CKK_AES, len, false, OneShot(OpKind::kEncrypt, {CKM_AES_ECB}),
+                 [len = len](ByteView in, Bytes& out) { return AesEcb(in, out, len); }});
+    f.push_back({prefix + "Cbc", CKK_AES, len, false,
+                 OneShot(OpKind::kEncrypt, {CKM_AES_CBC, mech::RawParams{kZeroIv}}),
+                 [len = len](ByteView in, Bytes& out) { return AesCbc(in, out, len); }});
+    f.push_back(
+        {prefix + "CbcPad", CKK_AES, len, false,
+         OneShot(OpKind::kEncrypt, {CKM_AES_CBC_PAD, mech::RawParams{kZeroIv}}),
+         [len = len](ByteView in, Bytes& out) { return AesCbc(Padded(in, 16), out, len); }});
+    f.push_back({prefix + "Ctr", CKK_AES, len, false,
+                 OneShot(OpKind::kEncrypt, {CKM_AES_CTR, mech::AesCtrParams{128, {}}}),
+                 [len = len](ByteView in, Bytes& out) {
+                   const AES_KEY k = AesKey(len);
+                   uint8_t iv[16] = {0}, ecount[16];
+                   unsigned num = 0;
+                   out.resize(in.size());
+                   AES_ctr128_encrypt(in.data(), out.data(), in.size(), &k, iv, ecount, &num);
+                   return true;
+                 }});
+    if (len == 16) {
+      f.push_back({"AesCts", CKK_AES, 16, false,
+                   OneShot(OpKind::kEncrypt, {CKM_AES_CTS, mech::RawParams{kZeroIv}}),
+                   [](ByteView in, Bytes& out) {
+                     // CBC-CS3 of whole blocks: CBC, then the last two blocks swap.
+                     if (!AesCbc(in, out, 16) || out.size() < 32) return false;
+                     std::swap_ranges(out.end() - 32, out.end() - 16, out.end() - 16);
+                     return true;
+                   }});
+    }
+    f.push_back({prefix + "Gcm", CKK_AES, len, false,
+                 OneShot(OpKind::kEncrypt, {CKM_AES_GCM, mech::GcmParams{Bytes(12), {}, 128}}),
+                 [aead = len == 16 ? EVP_aead_aes_128_gcm() : EVP_aead_aes_192_gcm()](
+                     ByteView in, Bytes& out) { return Aead(aead, in, out); }});
+  }
   f.push_back(
       {"ChaCha20Poly1305", CKK_CHACHA20, 32, false,
        OneShot(OpKind::kEncrypt,
                {CKM_CHACHA20_POLY1305, mech::ChaCha20Poly1305Params{Bytes(12), {}}}),
        [](ByteView in, Bytes& out) { return Aead(EVP_aead_chacha20_poly1305(), in, out); }});
+  f.push_back({"Des3Ecb", CKK_DES3, 24, false, OneShot(OpKind::kEncrypt, {CKM_DES3_ECB}),
+               [](ByteView in, Bytes& out) { return Des3(in, out, false); }});
   f.push_back({"Des3Cbc", CKK_DES3, 24, false,
                OneShot(OpKind::kEncrypt, {CKM_DES3_CBC, mech::RawParams{Bytes(8)}}),
-               [](ByteView in, Bytes& out) {
-                 const Bytes key = KeyBytes(24);
-                 DES_key_schedule ks[3];
-                 for (int i = 0; i < 3; ++i) {
-                   DES_cblock b;
-                   memcpy(b.bytes, key.data() + 8 * i, 8);
-                   DES_set_key_unchecked(&b, &ks[i]);
-                 }
-                 DES_cblock iv = {};
-                 out.resize(in.size());
-                 DES_ede3_cbc_encrypt(in.data(), out.data(), in.size(), &ks[0], &ks[1], &ks[2], &iv,
-                                      DES_ENCRYPT);
-                 return true;
-               }});
-  f.push_back({"AesKeyWrap", CKK_AES, 16, true,
-               [](Session& s, const Keys& k, ByteView, Bytes& out) -> Result<> {
-                 Output q = Output::Query();
-                 CRYPTOKI_TRY(WrapKey(s, Mechanism{CKM_AES_KEY_WRAP}, k.key, k.target, q));
-                 out.resize(q.length);
-                 Output o = Output::Into(out);
-                 CRYPTOKI_TRY(WrapKey(s, Mechanism{CKM_AES_KEY_WRAP}, k.key, k.target, o));
-                 out.resize(o.length);
-                 return {};
-               },
-               [](ByteView in, Bytes& out) {
-                 // The wrapped key holds KeyBytes of the size, like Keys::target.
-                 const Bytes kek = KeyBytes(16), target = KeyBytes(in.size());
-                 AES_KEY k;
-                 AES_set_encrypt_key(kek.data(), 128, &k);
-                 out.resize(target.size() + 8);
-                 return AES_wrap_key(&k, nullptr, out.data(), target.data(), target.size()) ==
-                        static_cast<int>(out.size());
-               }});
+               [](ByteView in, Bytes& out) { return Des3(in, out, true); }});
+  f.push_back({"Des3CbcPad", CKK_DES3, 24, false,
+               OneShot(OpKind::kEncrypt, {CKM_DES3_CBC_PAD, mech::RawParams{Bytes(8)}}),
+               [](ByteView in, Bytes& out) { return Des3(Padded(in, 8), out, true); }});
+  f.push_back(
+      {"AesKeyWrap", CKK_AES, 16, true, Wrap(CKM_AES_KEY_WRAP), DirectWrap(CKM_AES_KEY_WRAP)});
+  f.push_back({"AesKeyWrapKwp", CKK_AES, 16, true, Wrap(CKM_AES_KEY_WRAP_KWP),
+               DirectWrap(CKM_AES_KEY_WRAP_KWP)});
+  f.push_back({"AesKeyWrapPad", CKK_AES, 16, true, Wrap(CKM_AES_KEY_WRAP_PAD),
+               DirectWrap(CKM_AES_KEY_WRAP_PAD)});
   mech::HkdfParams hkdf;
   hkdf.extract = hkdf.expand = true;
   hkdf.prf = CKM_SHA512;  // 8 KiB is more than HKDF-SHA-256 can make
@@ -313,6 +421,64 @@ std::vector<Family> Families() {
                  return HKDF(out.data(), out.size(), EVP_sha512(), ikm.data(), ikm.size(),
                              kSalt.data(), kSalt.size(), kInfo.data(), kInfo.size()) == 1;
                }});
+  f.push_back({"HkdfDataSha512", CKK_GENERIC_SECRET, 32, false, Derive({CKM_HKDF_DATA, hkdf}),
+               f.back().direct});
+  // The simple derivations: the input is the data (the second key of
+  // CONCATENATE_BASE_AND_KEY, the base of XOR and EXTRACT); the base key
+  // (a 32-byte secret, AES-128 for the encryptions) is KeyBytes.
+  auto concatenation = [](bool base_first) {
+    return [base_first](ByteView in, Bytes& out) {
+      const Bytes base = KeyBytes(32), data(in.begin(), in.end());
+      out = base_first ? base : data;
+      out.insert(out.end(), base_first ? data.begin() : base.begin(),
+                 base_first ? data.end() : base.end());
+      return true;
+    };
+  };
+  f.push_back(
+      {"ConcatenateBaseAndKey", CKK_GENERIC_SECRET, 32, true,
+       DeriveBy(
+           [](const Keys& k, ByteView) {
+             return Mechanism{CKM_CONCATENATE_BASE_AND_KEY, mech::KeyHandleParams{k.target}};
+           },
+           32),
+       [](ByteView in, Bytes& out) {
+         out = KeyBytes(32);
+         const Bytes second = KeyBytes(in.size());
+         out.insert(out.end(), second.begin(), second.end());
+         return true;
+       }});
+  auto with_data = [](CK_MECHANISM_TYPE type) {
+    return [type](const Keys&, ByteView in) {
+      return Mechanism{type, mech::RawParams{Bytes(in.begin(), in.end())}};
+    };
+  };
+  f.push_back({"ConcatenateBaseAndData", CKK_GENERIC_SECRET, 32, false,
+               DeriveBy(with_data(CKM_CONCATENATE_BASE_AND_DATA), 32), concatenation(true)});
+  f.push_back({"ConcatenateDataAndBase", CKK_GENERIC_SECRET, 32, false,
+               DeriveBy(with_data(CKM_CONCATENATE_DATA_AND_BASE), 32), concatenation(false)});
+  f.push_back({"XorBaseAndData", CKK_GENERIC_SECRET, 0, false,
+               DeriveBy(with_data(CKM_XOR_BASE_AND_DATA)), [](ByteView in, Bytes& out) {
+                 out = KeyBytes(in.size());
+                 for (size_t i = 0; i < out.size(); ++i) out[i] ^= in[i];
+                 return true;
+               }});
+  constexpr CK_ULONG kExtractBit = 12;
+  f.push_back({"ExtractKeyFromKey", CKK_GENERIC_SECRET, 0, false,
+               Derive({CKM_EXTRACT_KEY_FROM_KEY, mech::UlongParams{kExtractBit}}),
+               [](ByteView in, Bytes& out) {
+                 out.resize(in.size());
+                 bench::ExtractBits(KeyBytes(in.size()), kExtractBit, out.size(), out.data());
+                 return true;
+               }});
+  f.push_back({"AesEcbEncryptData", CKK_AES, 16, false,
+               DeriveBy(with_data(CKM_AES_ECB_ENCRYPT_DATA)),
+               [](ByteView in, Bytes& out) { return AesEcb(in, out, 16); }});
+  f.push_back({"AesCbcEncryptData", CKK_AES, 16, false, DeriveBy([](const Keys&, ByteView in) {
+                 return Mechanism{CKM_AES_CBC_ENCRYPT_DATA,
+                                  mech::CbcEncryptDataParams{{}, Bytes(in.begin(), in.end())}};
+               }),
+               [](ByteView in, Bytes& out) { return AesCbc(in, out, 16); }});
   f.push_back({"Sp800108CounterHmacSha256", CKK_GENERIC_SECRET, 32, false,
                Derive({CKM_SP800_108_COUNTER_KDF, Sp800108Params()}), [](ByteView in, Bytes& out) {
                  const Bytes key = KeyBytes(32);
@@ -369,8 +535,8 @@ bool Prepare(benchmark::State& state, const Family& f, ByteView in, std::optiona
   auto opened = Shared().token->OpenSession(SessionKind::kReadWrite);
   if (!opened) std::abort();
   s.emplace(std::move(*opened));
-  if (f.key_type != 0) k.key = Key(f.key_type, f.key_len);
-  if (f.wraps) k.target = Key(CKK_GENERIC_SECRET, in.size());
+  if (f.key_type != 0) k.key = Key(f.key_type, f.key_len ? f.key_len : in.size());
+  if (f.target) k.target = Key(CKK_GENERIC_SECRET, in.size());
   Bytes api, direct;
   if (auto r = f.api(*s, k, in, api); !r) {
     state.SkipWithError(("API: " + to_string(r.error())).c_str());

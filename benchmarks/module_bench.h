@@ -96,9 +96,14 @@ size_t OpBytes(Op op);
 // and OAEP ops a 64-byte message.
 ByteSpan OpMessage(Op op);
 // IsExtraAsymmetric says whether |op| is one of the slow asymmetric ops
-// added after issue 8 (RSA-3072/4096, OAEP, P-384/P-521, Ed25519 key
-// generation), which run with --extra_min_time when it is given.
+// added after issue 8 (RSA-3072/4096/8192, OAEP, P-384/P-521, the key-pair
+// generations but P-256's, P-384's and X25519's), which run with
+// --extra_min_time when it is given.
 bool IsExtraAsymmetric(Op op);
+// CheckOpOf returns the op that checks a key made by the key-pair generation
+// op |op|: the first op of the tables that signs (or, for a key-agreement
+// key, derives) with a key of the same KeyId.
+Op CheckOpOf(Op op);
 
 // What a token call does with its mechanism.
 enum class Call {
@@ -112,24 +117,33 @@ enum class Call {
   kGenerateKeyPair,
   kGenerateKey,  // C_GenerateKey of a session secret key (PBKDF2), as kDerive
   kWrap,         // C_WrapKey of the kWrapped key with the op's key
+  kUnwrap,       // C_UnwrapKey of BoringSSL's wrapping of the kWrapped key's value
+                 // with the op's key into a session secret key, as kDerive
   kOther,        // random, attributes, sessions, find: each target's own
 };
 
 // Mechanism parameter kinds, built by each target in its own form.
 enum class Param {
   kNone,
-  kGcm,       // iv12, no AAD, 128-bit tag
-  kCbcIv,     // iv16
-  kChaCha,    // nonce iv12, no AAD
-  kPss,       // SHA-256, MGF1-SHA-256, 32-byte salt
-  kOaep,      // SHA-256, MGF1-SHA-256, no label
-  kEcdh,      // CKD_NULL with the peer's public key in |bytes|
-  kCtr,       // CK_AES_CTR_PARAMS: 128 counter bits, counter block in |bytes|
-  kDh,        // CKM_DH_PKCS_DERIVE: the peer's public value in |bytes|
-  kHkdf,      // extract and expand, SHA-256, Inputs' kdf_salt and kdf_info
-  kSp800108,  // counter mode: 32-bit BE counter || kdf_fixed || 32-bit BE DKM length
-  kPbkdf2,    // HMAC-SHA256, 1000 iterations, Inputs' password and kdf_salt
+  kGcm,             // iv12, no AAD, 128-bit tag
+  kCbcIv,           // iv16
+  kChaCha,          // nonce iv12, no AAD
+  kPss,             // SHA-256, MGF1-SHA-256, 32-byte salt
+  kOaep,            // SHA-256, MGF1-SHA-256, no label
+  kEcdh,            // CKD_NULL with the peer's public key in |bytes|
+  kCtr,             // CK_AES_CTR_PARAMS: 128 counter bits, counter block in |bytes|
+  kDh,              // CKM_DH_PKCS_DERIVE: the peer's public value in |bytes|
+  kHkdf,            // extract and expand, SHA-256, Inputs' kdf_salt and kdf_info
+  kSp800108,        // counter mode: 32-bit BE counter || kdf_fixed || 32-bit BE DKM length
+  kPbkdf2,          // HMAC-SHA256, 1000 iterations, Inputs' password and kdf_salt
+  kBaseKey,         // CKM_CONCATENATE_BASE_AND_KEY: the op's own key again (base || base)
+  kDeriveData,      // CK_KEY_DERIVATION_STRING_DATA of Inputs' derive_data
+  kExtract,         // CK_EXTRACT_PARAMS: bit kExtractBit
+  kCbcEncryptData,  // CK_AES_CBC_ENCRYPT_DATA_PARAMS: iv16, Inputs' derive_data
 };
+
+// The first bit CKM_EXTRACT_KEY_FROM_KEY takes (Param::kExtract).
+constexpr CK_ULONG kExtractBit = 12;
 
 // The keys a token target makes at start-up (token objects).
 enum class KeyId {
@@ -148,14 +162,18 @@ enum class KeyId {
   kRsa4096,
   kEd25519,
   kX25519,
-  kHmac64,   // 64 bytes: SoftHSM wants HMAC-SHA384/512 keys no shorter than the hash
-  kP224,     // ECDSA P-224 (extended set)
-  kDh,       // ffdhe2048 (RFC 7919) DH key (extended set)
-  kKdf,      // 32-byte generic secret, CKA_DERIVE (HKDF, SP 800-108)
-  kWrapKey,  // AES-256 wrapping key (extended set)
-  kWrapped,  // the 32-byte AES key it wraps (CKA_EXTRACTABLE)
-  kAes128,   // AES-128 encrypt/decrypt (extended set)
-  kDes3,     // DES3 encrypt/decrypt (extended set)
+  kHmac64,     // 64 bytes: SoftHSM wants HMAC-SHA384/512 keys no shorter than the hash
+  kP224,       // ECDSA P-224 (extended set)
+  kDh,         // ffdhe2048 (RFC 7919) DH key (extended set)
+  kKdf,        // 32-byte generic secret, CKA_DERIVE (HKDF, SP 800-108)
+  kWrapKey,    // AES-256 wrapping key (extended set)
+  kWrapped,    // the 32-byte AES key it wraps (CKA_EXTRACTABLE)
+  kAes128,     // AES-128 encrypt/decrypt (extended set)
+  kDes3,       // DES3 encrypt/decrypt (extended set)
+  kAes192,     // AES-192 encrypt/decrypt (extended set)
+  kAesDerive,  // AES-256 key, CKA_DERIVE (AES_ECB / AES_CBC_ENCRYPT_DATA)
+  kP521Ecdh,   // P-521 ECDH (extended set)
+  kRsa8192,    // RSA-8192 PKCS#1 (extended set; generated only for it)
   kCount,
 };
 
@@ -201,10 +219,12 @@ MechArgs MakeMechArgs(Op op);
 
 // Fixed inputs shared by every target, so outputs can be compared.
 struct Inputs {
-  Buf aes_key;                                  // 32 bytes (AES-GCM, AES-CBC, AES-CMAC)
-  Buf aes128_key;                               // 16 bytes
-  Buf hmac64_key;                               // 64 bytes
-  Buf wrapped_key;                              // 32 bytes: the AES key the wrap op wraps
+  Buf aes_key;      // 32 bytes (AES-GCM, AES-CBC, AES-CMAC)
+  Buf aes128_key;   // 16 bytes
+  Buf aes192_key;   // 24 bytes
+  Buf derive_data;  // 32 bytes: data of the CONCATENATE / XOR / AES *_ENCRYPT_DATA derivations
+  Buf hmac64_key;   // 64 bytes
+  Buf wrapped_key;  // 32 bytes: the AES key the wrap op wraps
   Buf kdf_salt, kdf_info, kdf_fixed, password;  // KDF inputs
   Buf dh_prime, dh_base;                        // ffdhe2048
   Buf dh_peer_private, dh_peer_public;          // 256 bytes each
@@ -218,6 +238,7 @@ struct Inputs {
   Buf x25519_peer_private, x25519_peer_public;  // 32 bytes each
   Buf p256_peer_private, p256_peer_public;      // 32 / 65 (uncompressed)
   Buf p384_peer_private, p384_peer_public;      // 48 / 97 (uncompressed)
+  Buf p521_peer_private, p521_peer_public;      // 66 / 133 (uncompressed)
   static const Inputs& Get();
 };
 
@@ -267,7 +288,8 @@ struct KeyPair {
 // kDecrypt / kMessageEncrypt it processes |in| into |out| (its length in
 // |*len|); kWrap wraps the kWrapped key into |out|; kVerify checks |sig|
 // over |in|; kDerive derives a session key and returns its handle in
-// |*len|, and kGenerateKey makes one (C_GenerateKey) the same way.
+// |*len|, kGenerateKey makes one (C_GenerateKey) and kUnwrap unwraps |in|
+// into one the same way.
 // Returns the CK_RV of the first call that failed, CKR_OK on success.
 using Action =
     std::function<CK_RV(ByteSpan in, ByteSpan sig, std::span<uint8_t> out, CK_ULONG* len)>;
@@ -354,14 +376,16 @@ std::unique_ptr<Target> MakePkcs11Target(const std::string& name, const std::str
 // kSign (MAC) / kEncrypt / kMessageEncrypt op on OpMessage(op) (AEADs:
 // ciphertext || tag); empty for the others.
 Buf ExpectedOutput(Op op);
-// Ciphertext returns the input of a kDecrypt op, made by BoringSSL (for
-// OAEP with the public key |key|).
+// Ciphertext returns the input of a kDecrypt or kUnwrap op, made by
+// BoringSSL (for OAEP with the public key |key|; for an unwrap the wrapping
+// of the kWrapped key's value).
 Buf Ciphertext(Op op, const KeyPair& key);
 // VerifySignature checks |sig| over OpMessage(op) with the public values
 // of |key|, the way |op| signs.
 bool VerifySignature(Op op, const KeyPair& key, ByteSpan sig);
-// SharedSecret returns the ECDH secret of a derive op with the token's
-// public values in |key| and the peer's private key.
+// SharedSecret returns the value a derive op makes: for ECDH / DH the secret
+// of the token's public values in |key| and the peer's private key, for the
+// KDFs and the simple derivations BoringSSL's result from the base key.
 Buf SharedSecret(Op op, const KeyPair& key);
 Buf Sha256(ByteSpan in);
 // EcPointFromAttribute returns the raw point of a CKA_EC_POINT value, which

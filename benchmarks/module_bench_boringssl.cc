@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "benchmarks/module_bench.h"
+#include "benchmarks/reference.h"
 
 namespace cryptoki::bench {
 
@@ -213,16 +214,29 @@ struct Family {
   OpSpec spec;
 };
 const Family kExtendedFamilies[] = {
+    {"MD5", {Call::kDigest, CKM_MD5}},
     {"SHA1", {Call::kDigest, CKM_SHA_1}},
+    {"SHA224", {Call::kDigest, CKM_SHA224}},
     {"SHA384", {Call::kDigest, CKM_SHA384}},
     {"SHA512", {Call::kDigest, CKM_SHA512}},
+    {"SHA512_224", {Call::kDigest, CKM_SHA512_224}},
+    {"SHA512_256", {Call::kDigest, CKM_SHA512_256}},
+    {"HMAC_MD5", {Call::kSign, CKM_MD5_HMAC, Param::kNone, KeyId::kHmac}},
     {"HMAC_SHA1", {Call::kSign, CKM_SHA_1_HMAC, Param::kNone, KeyId::kHmac}},
+    {"HMAC_SHA224", {Call::kSign, CKM_SHA224_HMAC, Param::kNone, KeyId::kHmac}},
     {"HMAC_SHA384", {Call::kSign, CKM_SHA384_HMAC, Param::kNone, KeyId::kHmac64}},
     {"HMAC_SHA512", {Call::kSign, CKM_SHA512_HMAC, Param::kNone, KeyId::kHmac64}},
+    {"HMAC_SHA512_224", {Call::kSign, CKM_SHA512_224_HMAC, Param::kNone, KeyId::kHmac64}},
+    {"HMAC_SHA512_256", {Call::kSign, CKM_SHA512_256_HMAC, Param::kNone, KeyId::kHmac64}},
     {"AES128_ECB_Encrypt", {Call::kEncrypt, CKM_AES_ECB, Param::kNone, KeyId::kAes128}},
     {"AES128_CBC_Encrypt", {Call::kEncrypt, CKM_AES_CBC, Param::kCbcIv, KeyId::kAes128}},
     {"AES128_CTR_Encrypt", {Call::kEncrypt, CKM_AES_CTR, Param::kCtr, KeyId::kAes128}},
     {"AES128_CTS_Encrypt", {Call::kEncrypt, CKM_AES_CTS, Param::kCbcIv, KeyId::kAes128}},
+    {"AES192_ECB_Encrypt", {Call::kEncrypt, CKM_AES_ECB, Param::kNone, KeyId::kAes192}},
+    {"AES192_CBC_Encrypt", {Call::kEncrypt, CKM_AES_CBC, Param::kCbcIv, KeyId::kAes192}},
+    {"AES192_CBC_PAD_Encrypt", {Call::kEncrypt, CKM_AES_CBC_PAD, Param::kCbcIv, KeyId::kAes192}},
+    {"AES192_CTR_Encrypt", {Call::kEncrypt, CKM_AES_CTR, Param::kCtr, KeyId::kAes192}},
+    {"AES192_GCM_Encrypt", {Call::kEncrypt, CKM_AES_GCM, Param::kGcm, KeyId::kAes192}},
     {"AES256_ECB_Encrypt", {Call::kEncrypt, CKM_AES_ECB, Param::kNone, KeyId::kAes}},
     {"AES256_CBC_Encrypt", {Call::kEncrypt, CKM_AES_CBC, Param::kCbcIv, KeyId::kAes}},
     {"AES256_CTR_Encrypt", {Call::kEncrypt, CKM_AES_CTR, Param::kCtr, KeyId::kAes}},
@@ -230,7 +244,9 @@ const Family kExtendedFamilies[] = {
     {"AES256_CMAC", {Call::kSign, CKM_AES_CMAC, Param::kNone, KeyId::kCmac}},
     {"ChaCha20_Poly1305_Decrypt",
      {Call::kDecrypt, CKM_CHACHA20_POLY1305, Param::kChaCha, KeyId::kChaCha}},
+    {"DES3_ECB_Encrypt", {Call::kEncrypt, CKM_DES3_ECB, Param::kNone, KeyId::kDes3}},
     {"DES3_CBC_Encrypt", {Call::kEncrypt, CKM_DES3_CBC, Param::kCbcIv, KeyId::kDes3}},
+    {"DES3_CBC_PAD_Encrypt", {Call::kEncrypt, CKM_DES3_CBC_PAD, Param::kCbcIv, KeyId::kDes3}},
 };
 
 // The extended set's ops made one each (no payload sizes).
@@ -240,9 +256,33 @@ const OpRow kExtendedSingles[] = {
      0,
      {Call::kWrap, CKM_AES_KEY_WRAP, Param::kNone, KeyId::kWrapKey}},
     {Op::kExtended,
+     "AES256_KeyWrap_KWP_32B_Key",
+     0,
+     {Call::kWrap, CKM_AES_KEY_WRAP_KWP, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
+     "AES256_KeyWrap_PAD_32B_Key",
+     0,
+     {Call::kWrap, CKM_AES_KEY_WRAP_PAD, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
+     "AES256_KeyUnwrap_32B_Key",
+     0,
+     {Call::kUnwrap, CKM_AES_KEY_WRAP, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
+     "AES256_KeyUnwrap_KWP_32B_Key",
+     0,
+     {Call::kUnwrap, CKM_AES_KEY_WRAP_KWP, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
+     "AES256_KeyUnwrap_PAD_32B_Key",
+     0,
+     {Call::kUnwrap, CKM_AES_KEY_WRAP_PAD, Param::kNone, KeyId::kWrapKey}},
+    {Op::kExtended,
      "HKDF_SHA256_Derive",
      0,
      {Call::kDerive, CKM_HKDF_DERIVE, Param::kHkdf, KeyId::kKdf}},
+    {Op::kExtended,
+     "HKDF_SHA256_Data_Derive",
+     0,
+     {Call::kDerive, CKM_HKDF_DATA, Param::kHkdf, KeyId::kKdf}},
     {Op::kExtended,
      "SP800_108_Counter_HMAC_SHA256_Derive",
      0,
@@ -251,6 +291,36 @@ const OpRow kExtendedSingles[] = {
      "PBKDF2_HMAC_SHA256_1000_GenerateKey",
      0,
      {Call::kGenerateKey, CKM_PKCS5_PBKD2, Param::kPbkdf2}},
+    // The simple derivations, from the 32-byte kKdf key (AES *_ENCRYPT_DATA:
+    // an AES-256 key) and the 32-byte derive_data.
+    {Op::kExtended,
+     "Concatenate_Base_And_Key_Derive",
+     0,
+     {Call::kDerive, CKM_CONCATENATE_BASE_AND_KEY, Param::kBaseKey, KeyId::kKdf}},
+    {Op::kExtended,
+     "Concatenate_Base_And_Data_Derive",
+     0,
+     {Call::kDerive, CKM_CONCATENATE_BASE_AND_DATA, Param::kDeriveData, KeyId::kKdf}},
+    {Op::kExtended,
+     "Concatenate_Data_And_Base_Derive",
+     0,
+     {Call::kDerive, CKM_CONCATENATE_DATA_AND_BASE, Param::kDeriveData, KeyId::kKdf}},
+    {Op::kExtended,
+     "XOR_Base_And_Data_Derive",
+     0,
+     {Call::kDerive, CKM_XOR_BASE_AND_DATA, Param::kDeriveData, KeyId::kKdf}},
+    {Op::kExtended,
+     "Extract_Key_From_Key_Derive",
+     0,
+     {Call::kDerive, CKM_EXTRACT_KEY_FROM_KEY, Param::kExtract, KeyId::kKdf}},
+    {Op::kExtended,
+     "AES256_ECB_Encrypt_Data_Derive",
+     0,
+     {Call::kDerive, CKM_AES_ECB_ENCRYPT_DATA, Param::kDeriveData, KeyId::kAesDerive}},
+    {Op::kExtended,
+     "AES256_CBC_Encrypt_Data_Derive",
+     0,
+     {Call::kDerive, CKM_AES_CBC_ENCRYPT_DATA, Param::kCbcEncryptData, KeyId::kAesDerive}},
     {Op::kExtended,
      "DH_ffdhe2048_Derive",
      0,
@@ -266,18 +336,64 @@ const OpRow kExtendedSingles[] = {
      0,
      {Call::kDecrypt, CKM_RSA_PKCS, Param::kNone, KeyId::kRsa2048}},
     {Op::kExtended,
+     "ECDH_P521_Derive",
+     0,
+     {Call::kDerive, CKM_ECDH1_DERIVE, Param::kEcdh, KeyId::kP521Ecdh},
+     true},
+    {Op::kExtended,
+     "RSA8192_PKCS1_SHA256_Sign",
+     0,
+     {Call::kSign, CKM_SHA256_RSA_PKCS, Param::kNone, KeyId::kRsa8192},
+     true},
+    {Op::kExtended,
+     "RSA8192_PKCS1_SHA256_Verify",
+     0,
+     {Call::kVerify, CKM_SHA256_RSA_PKCS, Param::kNone, KeyId::kRsa8192},
+     true},
+    {Op::kExtended,
+     "EC_P224_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_EC_KEY_PAIR_GEN, Param::kNone, KeyId::kP224},
+     true},
+    {Op::kExtended,
      "EC_P384_GenerateKeyPair",
      0,
      {Call::kGenerateKeyPair, CKM_EC_KEY_PAIR_GEN, Param::kNone, KeyId::kP384}},
     {Op::kExtended,
+     "EC_P521_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_EC_KEY_PAIR_GEN, Param::kNone, KeyId::kP521},
+     true},
+    {Op::kExtended,
      "X25519_GenerateKeyPair",
      0,
      {Call::kGenerateKeyPair, CKM_EC_MONTGOMERY_KEY_PAIR_GEN, Param::kNone, KeyId::kX25519}},
-    // Seconds per key: with --extra_min_time.
+    {Op::kExtended,
+     "DH_ffdhe2048_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_DH_PKCS_KEY_PAIR_GEN, Param::kNone, KeyId::kDh},
+     true},
+    // Seconds per key (RSA-8192: tens of seconds): with --extra_min_time,
+    // which Google Benchmark meets with one key per thread.
     {Op::kExtended,
      "RSA2048_GenerateKeyPair",
      0,
      {Call::kGenerateKeyPair, CKM_RSA_PKCS_KEY_PAIR_GEN, Param::kNone, KeyId::kRsa2048},
+     true},
+    {Op::kExtended,
+     "RSA3072_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_RSA_PKCS_KEY_PAIR_GEN, Param::kNone, KeyId::kRsa3072},
+     true},
+    {Op::kExtended,
+     "RSA4096_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_RSA_PKCS_KEY_PAIR_GEN, Param::kNone, KeyId::kRsa4096},
+     true},
+    {Op::kExtended,
+     "RSA8192_GenerateKeyPair",
+     0,
+     {Call::kGenerateKeyPair, CKM_RSA_PKCS_KEY_PAIR_GEN, Param::kNone, KeyId::kRsa8192},
      true},
 };
 
@@ -354,6 +470,19 @@ std::span<const Op> AllOps() {
   return extended_selected ? extended : ops;
 }
 
+Op CheckOpOf(Op op) {
+  const KeyId key = GetOpSpec(op).key;
+  auto checks = [key](const OpRow& r) {
+    return r.spec.key == key && (r.spec.call == Call::kSign || r.spec.call == Call::kDerive);
+  };
+  for (const OpRow& r : kOps)
+    if (checks(r)) return r.op;
+  for (const OpRow& r : ExtendedRows())
+    if (checks(r)) return r.op;
+  std::fprintf(stderr, "module_bench: no op checks the key of %s\n", Row(op).name);
+  std::abort();
+}
+
 const char* OpName(Op op) { return Row(op).name; }
 size_t OpBytes(Op op) { return Row(op).bytes; }
 const OpSpec& GetOpSpec(Op op) { return Row(op).spec; }
@@ -364,6 +493,8 @@ const Inputs& Inputs::Get() {
     auto* in = new Inputs;
     in->aes_key = Pattern(32, 11);
     in->aes128_key = Pattern(16, 13);
+    in->aes192_key = Pattern(24, 71);
+    in->derive_data = Pattern(32, 73);
     in->hmac64_key = Pattern(64, 29);
     in->wrapped_key = Pattern(32, 53);
     in->kdf_salt = Pattern(16, 59);
@@ -398,6 +529,7 @@ const Inputs& Inputs::Get() {
       in->dh_peer_public = bytes(DH_get0_pub_key(dh.get()));
     }
     PeerKey(NID_secp384r1, &in->p384_peer_private, &in->p384_peer_public);
+    PeerKey(NID_secp521r1, &in->p521_peer_private, &in->p521_peer_public);
     return in;
   }();
   return *inputs;
@@ -451,6 +583,16 @@ const KeySpec& GetKeySpec(KeyId id) {
                           .secret_type = CKK_AES,
                           .value = &in.aes128_key,
                           .label = "bench-aes128"};
+    at(KeyId::kAes192) = {.name = "AES-192 key",
+                          .crypt = true,
+                          .secret_type = CKK_AES,
+                          .value = &in.aes192_key,
+                          .label = "bench-aes192"};
+    at(KeyId::kAesDerive) = {.name = "AES derive key",
+                             .derive = true,
+                             .secret_type = CKK_AES,
+                             .value = &in.aes_key,
+                             .label = "bench-aes-derive"};
     at(KeyId::kDes3) = {.name = "DES3 key",
                         .crypt = true,
                         .secret_type = CKK_DES3,
@@ -481,6 +623,7 @@ const KeySpec& GetKeySpec(KeyId id) {
     at(KeyId::kP384) = ec("P-384 key", kP384Params, 97, NID_secp384r1, false);
     at(KeyId::kP384Ecdh) = ec("P-384 ECDH key", kP384Params, 97, NID_secp384r1, true);
     at(KeyId::kP521) = ec("P-521 key", kP521Params, 133, NID_secp521r1, false);
+    at(KeyId::kP521Ecdh) = ec("P-521 ECDH key", kP521Params, 133, NID_secp521r1, true);
     auto rsa = [](const char* name, CK_ULONG bits, bool crypt) {
       return KeySpec{.name = name,
                      .gen = CKM_RSA_PKCS_KEY_PAIR_GEN,
@@ -491,6 +634,7 @@ const KeySpec& GetKeySpec(KeyId id) {
     at(KeyId::kRsa2048) = rsa("RSA-2048 key", 2048, true);
     at(KeyId::kRsa3072) = rsa("RSA-3072 key", 3072, false);
     at(KeyId::kRsa4096) = rsa("RSA-4096 key", 4096, false);
+    at(KeyId::kRsa8192) = rsa("RSA-8192 key", 8192, false);
     at(KeyId::kEd25519) = {.name = "Ed25519 key",
                            .gen = CKM_EC_EDWARDS_KEY_PAIR_GEN,
                            .ec_params = &kEd25519Params,
@@ -539,7 +683,7 @@ MechArgs MakeMechArgs(Op op) {
       m.bytes = in.iv12;
       break;
     case Param::kCbcIv:
-      m.bytes = spec.mech == CKM_DES3_CBC ? in.iv8 : in.iv16;
+      m.bytes = spec.key == KeyId::kDes3 ? in.iv8 : in.iv16;
       break;
     case Param::kCtr:
       m.bytes = in.iv16;
@@ -547,8 +691,9 @@ MechArgs MakeMechArgs(Op op) {
     case Param::kEcdh:
       m.bytes = spec.key == KeyId::kX25519     ? in.x25519_peer_public
                 : spec.key == KeyId::kP384Ecdh ? in.p384_peer_public
+                : spec.key == KeyId::kP521Ecdh ? in.p521_peer_public
                                                : in.p256_peer_public;
-      m.value_len = spec.key == KeyId::kP384Ecdh ? 48 : 32;
+      m.value_len = spec.key == KeyId::kP384Ecdh ? 48 : spec.key == KeyId::kP521Ecdh ? 66 : 32;
       break;
     case Param::kDh:
       m.bytes = in.dh_peer_public;
@@ -558,6 +703,22 @@ MechArgs MakeMechArgs(Op op) {
     case Param::kSp800108:
     case Param::kPbkdf2:
       m.value_len = 32;
+      break;
+    case Param::kBaseKey:  // base || base
+      m.value_len = 64;
+      break;
+    case Param::kDeriveData:
+    case Param::kCbcEncryptData:
+      m.bytes = in.derive_data;
+      // The concatenations make base || data or data || base; XOR and the
+      // encryptions as much as the data.
+      m.value_len =
+          spec.mech == CKM_CONCATENATE_BASE_AND_DATA || spec.mech == CKM_CONCATENATE_DATA_AND_BASE
+              ? 64
+              : 32;
+      break;
+    case Param::kExtract:
+      m.value_len = 16;
       break;
     default:
       break;
@@ -597,7 +758,7 @@ Buf AeadSeal(const EVP_AEAD* aead, ByteSpan key, ByteSpan nonce, ByteSpan in) {
 
 // Cipher is a block-cipher op's BoringSSL cipher, key and IV (empty for
 // ECB). |cts| marks CKM_AES_CTS: CBC whose last two blocks are swapped (CS3;
-// the payloads are whole blocks), |pad| CKM_AES_CBC_PAD.
+// the payloads are whole blocks), |pad| the *_CBC_PAD mechanisms.
 struct Cipher {
   const EVP_CIPHER* cipher = nullptr;
   ByteSpan key, iv;
@@ -606,32 +767,36 @@ struct Cipher {
 
 Cipher CipherOf(const OpSpec& spec) {
   const Inputs& in = Inputs::Get();
-  const bool aes128 = spec.key == KeyId::kAes128;
   Cipher c;
-  c.key = spec.key == KeyId::kDes3 ? ByteSpan(in.des3_key)
-          : aes128                 ? ByteSpan(in.aes128_key)
-                                   : ByteSpan(in.aes_key);
+  if (const Buf* key = GetKeySpec(spec.key).value) c.key = *key;
   c.iv = in.iv16;
+  // aes picks the AES cipher of the key's size.
+  auto aes = [n = c.key.size()](const EVP_CIPHER* (*c128)(), const EVP_CIPHER* (*c192)(),
+                                const EVP_CIPHER* (*c256)()) {
+    return n == 16 ? c128() : n == 24 ? c192() : c256();
+  };
   switch (spec.mech) {
     case CKM_AES_ECB:
-      c.cipher = aes128 ? EVP_aes_128_ecb() : EVP_aes_256_ecb();
+      c.cipher = aes(EVP_aes_128_ecb, EVP_aes_192_ecb, EVP_aes_256_ecb);
       c.iv = {};
       break;
     case CKM_AES_CBC_PAD:
-      c.pad = true;
-      c.cipher = aes128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
-      break;
     case CKM_AES_CTS:
-      c.cts = true;
-      c.cipher = aes128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
-      break;
     case CKM_AES_CBC:
-      c.cipher = aes128 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+      c.pad = spec.mech == CKM_AES_CBC_PAD;
+      c.cts = spec.mech == CKM_AES_CTS;
+      c.cipher = aes(EVP_aes_128_cbc, EVP_aes_192_cbc, EVP_aes_256_cbc);
       break;
     case CKM_AES_CTR:
-      c.cipher = aes128 ? EVP_aes_128_ctr() : EVP_aes_256_ctr();
+      c.cipher = aes(EVP_aes_128_ctr, EVP_aes_192_ctr, EVP_aes_256_ctr);
+      break;
+    case CKM_DES3_ECB:
+      c.cipher = EVP_des_ede3_ecb();
+      c.iv = {};
       break;
     case CKM_DES3_CBC:
+    case CKM_DES3_CBC_PAD:
+      c.pad = spec.mech == CKM_DES3_CBC_PAD;
       c.cipher = EVP_des_ede3_cbc();
       c.iv = in.iv8;
       break;
@@ -641,18 +806,19 @@ Cipher CipherOf(const OpSpec& spec) {
   return c;
 }
 
-// CipherRun encrypts |in| with |c| into |out| (room for a block more than
-// |in|) through |ctx|; false on failure.
-bool CipherRun(EVP_CIPHER_CTX* ctx, const Cipher& c, ByteSpan in, uint8_t* out, size_t* len) {
+// CipherRun encrypts (or with |decrypt|, decrypts) |in| with |c| into |out|
+// (room for a block more than |in|) through |ctx|; false on failure.
+bool CipherRun(EVP_CIPHER_CTX* ctx, const Cipher& c, ByteSpan in, uint8_t* out, size_t* len,
+               bool decrypt = false) {
   int len1 = 0, len2 = 0;
-  if (!EVP_EncryptInit_ex(ctx, c.cipher, nullptr, c.key.data(),
-                          c.iv.empty() ? nullptr : c.iv.data()) ||
+  if (!EVP_CipherInit_ex(ctx, c.cipher, nullptr, c.key.data(), c.iv.empty() ? nullptr : c.iv.data(),
+                         decrypt ? 0 : 1) ||
       !EVP_CIPHER_CTX_set_padding(ctx, c.pad) ||
-      !EVP_EncryptUpdate(ctx, out, &len1, in.data(), in.size()) ||
-      !EVP_EncryptFinal_ex(ctx, out + len1, &len2))
+      !EVP_CipherUpdate(ctx, out, &len1, in.data(), in.size()) ||
+      !EVP_CipherFinal_ex(ctx, out + len1, &len2))
     return false;
   *len = len1 + len2;
-  if (c.cts && *len >= 32) {
+  if (c.cts && !decrypt && *len >= 32) {
     uint8_t t[16];
     memcpy(t, out + *len - 32, 16);
     memmove(out + *len - 32, out + *len - 16, 16);
@@ -668,6 +834,42 @@ Buf CipherEncrypt(const OpSpec& spec, ByteSpan in) {
   if (!CipherRun(ctx.get(), CipherOf(spec), in, out.data(), &len)) return {};
   out.resize(len);
   return out;
+}
+
+// Aead is an AEAD op's BoringSSL AEAD and key (null for other ops).
+struct Aead {
+  const EVP_AEAD* aead = nullptr;
+  ByteSpan key;
+};
+
+Aead AeadOf(const OpSpec& spec) {
+  const Buf* key = GetKeySpec(spec.key).value;
+  if (spec.mech == CKM_CHACHA20_POLY1305) return {EVP_aead_chacha20_poly1305(), *key};
+  if (spec.mech == CKM_AES_GCM)
+    return {key->size() == 24 ? EVP_aead_aes_192_gcm() : EVP_aead_aes_256_gcm(), *key};
+  return {};
+}
+
+// AesWrap wraps |in| with |kek| (with |unwrap|, unwraps it with |kek| a
+// decryption key) the way |mech| does (CKM_AES_KEY_WRAP: RFC 3394;
+// CKM_AES_KEY_WRAP_KWP and _PAD: RFC 5649) into |out|, sized to fit; false
+// on failure.
+bool AesWrap(CK_MECHANISM_TYPE mech, const AES_KEY* kek, ByteSpan in, Buf* out,
+             bool unwrap = false) {
+  out->resize(in.size() + 16);
+  if (mech == CKM_AES_KEY_WRAP) {
+    const int n = unwrap ? AES_unwrap_key(kek, nullptr, out->data(), in.data(), in.size())
+                         : AES_wrap_key(kek, nullptr, out->data(), in.data(), in.size());
+    if (n <= 0) return false;
+    out->resize(n);
+    return true;
+  }
+  size_t n = 0;
+  if (!(unwrap ? AES_unwrap_key_padded(kek, out->data(), &n, out->size(), in.data(), in.size())
+               : AES_wrap_key_padded(kek, out->data(), &n, out->size(), in.data(), in.size())))
+    return false;
+  out->resize(n);
+  return true;
 }
 
 bssl::UniquePtr<RSA> RsaPublic(ByteSpan n, ByteSpan e) {
@@ -736,46 +938,89 @@ Buf EcdhShared(int nid, ByteSpan priv, ByteSpan peer_point) {
   return out;
 }
 
-// KdfOutput returns the 32 bytes the KDF |param| derives from the kKdf key
-// (HKDF, SP 800-108) or the password (PBKDF2); empty for other params or on
-// failure.
-Buf KdfOutput(Param param) {
+// DerivedValue returns the value the derive (or PBKDF2 key generation) op
+// |spec| makes from its base key (or the password) and Inputs: empty for
+// other ops (ECDH, DH) or on failure.
+Buf DerivedValue(const OpSpec& spec) {
   const Inputs& in = Inputs::Get();
-  const Buf& key = in.hmac_key;
+  const Buf* base = GetKeySpec(spec.key).value;
+  const Buf& data = in.derive_data;
   Buf out(32);
-  switch (param) {
-    case Param::kHkdf:
-      if (!HKDF(out.data(), out.size(), EVP_sha256(), key.data(), key.size(), in.kdf_salt.data(),
-                in.kdf_salt.size(), in.kdf_info.data(), in.kdf_info.size()))
+  switch (spec.mech) {
+    case CKM_HKDF_DERIVE:
+    case CKM_HKDF_DATA:
+      if (!HKDF(out.data(), out.size(), EVP_sha256(), base->data(), base->size(),
+                in.kdf_salt.data(), in.kdf_salt.size(), in.kdf_info.data(), in.kdf_info.size()))
         return {};
       return out;
-    case Param::kSp800108: {
+    case CKM_SP800_108_COUNTER_KDF: {
       // One HMAC block: counter 1 || fixed || DKM length 256, 32-bit big endian.
-      Buf data = {0, 0, 0, 1};
-      data.insert(data.end(), in.kdf_fixed.begin(), in.kdf_fixed.end());
-      data.insert(data.end(), {0, 0, 1, 0});
+      Buf block = {0, 0, 0, 1};
+      block.insert(block.end(), in.kdf_fixed.begin(), in.kdf_fixed.end());
+      block.insert(block.end(), {0, 0, 1, 0});
       unsigned len = 0;
-      if (!HMAC(EVP_sha256(), key.data(), key.size(), data.data(), data.size(), out.data(), &len))
+      if (!HMAC(EVP_sha256(), base->data(), base->size(), block.data(), block.size(), out.data(),
+                &len))
         return {};
       return out;
     }
-    case Param::kPbkdf2:
+    case CKM_PKCS5_PBKD2:
       if (!PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(in.password.data()), in.password.size(),
                              in.kdf_salt.data(), in.kdf_salt.size(), 1000, EVP_sha256(), out.size(),
                              out.data()))
         return {};
       return out;
+    case CKM_CONCATENATE_BASE_AND_KEY:  // the base key with itself
+      out.assign(base->begin(), base->end());
+      out.insert(out.end(), base->begin(), base->end());
+      return out;
+    case CKM_CONCATENATE_BASE_AND_DATA:
+      out.assign(base->begin(), base->end());
+      out.insert(out.end(), data.begin(), data.end());
+      return out;
+    case CKM_CONCATENATE_DATA_AND_BASE:
+      out.assign(data.begin(), data.end());
+      out.insert(out.end(), base->begin(), base->end());
+      return out;
+    case CKM_XOR_BASE_AND_DATA:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = (*base)[i] ^ data[i];
+      return out;
+    case CKM_EXTRACT_KEY_FROM_KEY:
+      out.resize(16);
+      ExtractBits(*base, kExtractBit, out.size(), out.data());
+      return out;
+    case CKM_AES_ECB_ENCRYPT_DATA:
+    case CKM_AES_CBC_ENCRYPT_DATA: {
+      AES_KEY k;
+      if (AES_set_encrypt_key(base->data(), base->size() * 8, &k) != 0) return {};
+      uint8_t iv[16];
+      memcpy(iv, in.iv16.data(), 16);
+      if (spec.mech == CKM_AES_CBC_ENCRYPT_DATA) {
+        AES_cbc_encrypt(data.data(), out.data(), data.size(), &k, iv, AES_ENCRYPT);
+      } else {
+        for (size_t i = 0; i < data.size(); i += 16)
+          AES_encrypt(data.data() + i, out.data() + i, &k);
+      }
+      return out;
+    }
     default:
       return {};
   }
 }
 
-// DigestOf returns the hash of a digest or HMAC mechanism, null for others.
+// DigestOf returns the hash of a digest or HMAC mechanism, null for others
+// (and for SHA-512/224, which BoringSSL has no EVP_MD for).
 const EVP_MD* DigestOf(CK_MECHANISM_TYPE mech) {
   switch (mech) {
+    case CKM_MD5:
+    case CKM_MD5_HMAC:
+      return EVP_md5();
     case CKM_SHA_1:
     case CKM_SHA_1_HMAC:
       return EVP_sha1();
+    case CKM_SHA224:
+    case CKM_SHA224_HMAC:
+      return EVP_sha224();
     case CKM_SHA256:
     case CKM_SHA256_HMAC:
       return EVP_sha256();
@@ -785,9 +1030,50 @@ const EVP_MD* DigestOf(CK_MECHANISM_TYPE mech) {
     case CKM_SHA512:
     case CKM_SHA512_HMAC:
       return EVP_sha512();
+    case CKM_SHA512_256:
+    case CKM_SHA512_256_HMAC:
+      return EVP_sha512_256();
     default:
       return nullptr;
   }
+}
+
+// IsDigestOrHmac says whether |spec| is a digest or an HMAC op.
+bool IsDigestOrHmac(const OpSpec& spec) {
+  return DigestOf(spec.mech) != nullptr || spec.mech == CKM_SHA512_224 ||
+         spec.mech == CKM_SHA512_224_HMAC;
+}
+
+// DigestOrHmac computes the digest or HMAC op |spec| of |msg| into |*out|
+// (sized to fit); false on failure.
+bool DigestOrHmac(const OpSpec& spec, ByteSpan msg, Buf* out) {
+  const Buf* key = GetKeySpec(spec.key).value;
+  if (spec.mech == CKM_SHA512_224 || spec.mech == CKM_SHA512_224_HMAC) {
+    out->resize(kSha512_224Size);
+    if (key)
+      HmacSha512_224(*key, msg, out->data());
+    else
+      Sha512_224(msg, out->data());
+    return true;
+  }
+  const EVP_MD* md = DigestOf(spec.mech);
+  out->resize(EVP_MD_size(md));
+  unsigned len = 0;
+  return key ? HMAC(md, key->data(), key->size(), msg.data(), msg.size(), out->data(), &len) !=
+                   nullptr
+             : EVP_Digest(msg.data(), msg.size(), out->data(), &len, md, nullptr) == 1;
+}
+
+// Wrapping returns |mech|'s wrapping of the kWrapped key's value with the
+// AES-256 kWrapKey; empty on failure.
+Buf Wrapping(CK_MECHANISM_TYPE mech) {
+  const Inputs& in = Inputs::Get();
+  AES_KEY kek;
+  Buf out;
+  if (AES_set_encrypt_key(in.aes_key.data(), 256, &kek) != 0 ||
+      !AesWrap(mech, &kek, in.wrapped_key, &out))
+    return {};
+  return out;
 }
 
 }  // namespace
@@ -796,55 +1082,29 @@ Buf ExpectedOutput(Op op) {
   const Inputs& in = Inputs::Get();
   const ByteSpan msg = OpMessage(op);
   const OpSpec& spec = GetOpSpec(op);
-  if (const EVP_MD* md = DigestOf(spec.mech)) {
-    Buf out(EVP_MD_size(md));
-    unsigned len = 0;
-    if (spec.call == Call::kDigest
-            ? !EVP_Digest(msg.data(), msg.size(), out.data(), &len, md, nullptr)
-            : !HMAC(md, GetKeySpec(spec.key).value->data(), GetKeySpec(spec.key).value->size(),
-                    msg.data(), msg.size(), out.data(), &len))
+  Buf out;
+  if (IsDigestOrHmac(spec)) return DigestOrHmac(spec, msg, &out) ? out : Buf();
+  if (spec.call == Call::kDecrypt) return {};
+  if (CipherOf(spec).cipher) return CipherEncrypt(spec, msg);
+  if (const Aead a = AeadOf(spec); a.aead) return AeadSeal(a.aead, a.key, in.iv12, msg);
+  if (spec.call == Call::kWrap) return Wrapping(spec.mech);
+  if (spec.mech == CKM_AES_CMAC) {
+    out.resize(16);
+    if (!AES_CMAC(out.data(), in.aes_key.data(), in.aes_key.size(), msg.data(), msg.size()))
       return {};
     return out;
   }
-  if (CipherOf(spec).cipher) return spec.call == Call::kDecrypt ? Buf() : CipherEncrypt(spec, msg);
-  if (spec.call == Call::kWrap) {
-    AES_KEY wrapping;
-    Buf out(in.wrapped_key.size() + 8);
-    if (AES_set_encrypt_key(in.aes_key.data(), 256, &wrapping) != 0 ||
-        AES_wrap_key(&wrapping, nullptr, out.data(), in.wrapped_key.data(),
-                     in.wrapped_key.size()) != static_cast<int>(out.size()))
-      return {};
-    return out;
-  }
-  switch (spec.mech) {
-    case CKM_AES_CMAC: {
-      Buf out(16);
-      if (!AES_CMAC(out.data(), in.aes_key.data(), in.aes_key.size(), msg.data(), msg.size()))
-        return {};
-      return out;
-    }
-    case CKM_AES_GCM:
-      return spec.call == Call::kDecrypt
-                 ? Buf()
-                 : AeadSeal(EVP_aead_aes_256_gcm(), in.aes_key, in.iv12, msg);
-    case CKM_CHACHA20_POLY1305:
-      return spec.call == Call::kDecrypt
-                 ? Buf()
-                 : AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
-    default:
-      return {};
-  }
+  return {};
 }
 
 Buf Ciphertext(Op op, const KeyPair& key) {
   const Inputs& in = Inputs::Get();
   const ByteSpan msg = OpMessage(op);
-  if (CipherOf(GetOpSpec(op)).cipher) return CipherEncrypt(GetOpSpec(op), msg);
-  switch (GetOpSpec(op).mech) {
-    case CKM_AES_GCM:
-      return AeadSeal(EVP_aead_aes_256_gcm(), in.aes_key, in.iv12, msg);
-    case CKM_CHACHA20_POLY1305:
-      return AeadSeal(EVP_aead_chacha20_poly1305(), in.chacha_key, in.iv12, msg);
+  const OpSpec& spec = GetOpSpec(op);
+  if (CipherOf(spec).cipher) return CipherEncrypt(spec, msg);
+  if (const Aead a = AeadOf(spec); a.aead) return AeadSeal(a.aead, a.key, in.iv12, msg);
+  if (spec.call == Call::kUnwrap) return Wrapping(spec.mech);
+  switch (spec.mech) {
     case CKM_RSA_PKCS: {
       auto rsa = RsaPublic(key.n, key.e);
       Buf out(key.n.size());
@@ -888,7 +1148,8 @@ bool VerifySignature(Op op, const KeyPair& key, ByteSpan sig) {
 
 Buf SharedSecret(Op op, const KeyPair& key) {
   const Inputs& in = Inputs::Get();
-  if (Buf kdf = KdfOutput(GetOpSpec(op).param); !kdf.empty()) return kdf;
+  if (Buf derived = DerivedValue(GetOpSpec(op)); !derived.empty()) return derived;
+  if (GetOpSpec(op).call == Call::kUnwrap) return in.wrapped_key;
   switch (GetOpSpec(op).key) {
     case KeyId::kX25519: {
       Buf out(32);
@@ -901,6 +1162,8 @@ Buf SharedSecret(Op op, const KeyPair& key) {
       return EcdhShared(NID_X9_62_prime256v1, in.p256_peer_private, key.point);
     case KeyId::kP384Ecdh:
       return EcdhShared(NID_secp384r1, in.p384_peer_private, key.point);
+    case KeyId::kP521Ecdh:
+      return EcdhShared(NID_secp521r1, in.p521_peer_private, key.point);
     case KeyId::kDh: {
       bssl::UniquePtr<DH> dh(DH_get_rfc7919_2048());
       bssl::UniquePtr<BIGNUM> priv(
@@ -958,6 +1221,7 @@ class BoringSslTarget : public Target {
 struct FloorKeys {
   bssl::UniquePtr<EC_KEY> p224, p256, p384, p521;
   bssl::UniquePtr<RSA> rsa2048, rsa3072, rsa4096;
+  bssl::UniquePtr<RSA> rsa8192;  // only for the extended set (tens of seconds)
   uint8_t ed_public[32], ed_private[64];
   uint8_t x_public[32], x_private[32];
   bssl::UniquePtr<DH> dh;  // ffdhe2048
@@ -968,6 +1232,7 @@ struct FloorKeys {
       case KeyId::kP384Ecdh:
         return p384.get();
       case KeyId::kP521:
+      case KeyId::kP521Ecdh:
         return p521.get();
       case KeyId::kP224:
         return p224.get();
@@ -976,7 +1241,8 @@ struct FloorKeys {
     }
   }
   RSA* Rsa(KeyId id) const {
-    return id == KeyId::kRsa4096   ? rsa4096.get()
+    return id == KeyId::kRsa8192   ? rsa8192.get()
+           : id == KeyId::kRsa4096 ? rsa4096.get()
            : id == KeyId::kRsa3072 ? rsa3072.get()
                                    : rsa2048.get();
   }
@@ -1004,6 +1270,10 @@ struct FloorKeys {
       k->rsa2048 = rsa(2048);
       k->rsa3072 = rsa(3072);
       k->rsa4096 = rsa(4096);
+      if (extended_selected) {
+        std::fprintf(stderr, "[boringssl] generating an RSA-8192 key\n");
+        k->rsa8192 = rsa(8192);
+      }
       ED25519_keypair(k->ed_public, k->ed_private);
       X25519_keypair(k->x_public, k->x_private);
       k->dh.reset(DH_get_rfc7919_2048());
@@ -1023,10 +1293,8 @@ Prepared AeadFloor(Op op, ByteSpan msg) {
     Buf sealed;
   };
   auto st = std::make_shared<State>();
-  const bool gcm = GetOpSpec(op).mech == CKM_AES_GCM;
-  const Buf& key = gcm ? in.aes_key : in.chacha_key;
-  EVP_AEAD_CTX_init(st->ctx.get(), gcm ? EVP_aead_aes_256_gcm() : EVP_aead_chacha20_poly1305(),
-                    key.data(), key.size(), 16, nullptr);
+  const Aead a = AeadOf(GetOpSpec(op));
+  EVP_AEAD_CTX_init(st->ctx.get(), a.aead, a.key.data(), a.key.size(), 16, nullptr);
   st->out.resize(msg.size() + 16);
   st->nonce = in.iv12;
   if (GetOpSpec(op).call == Call::kDecrypt) {
@@ -1047,41 +1315,20 @@ Prepared AeadFloor(Op op, ByteSpan msg) {
 }
 
 // CipherFloor: a block-cipher op (AES ECB / CBC / CBC-PAD / CTR / CTS,
-// DES3-CBC) through one EVP_CIPHER_CTX, set up per call with the key and IV.
+// DES3 ECB / CBC / CBC-PAD) through one EVP_CIPHER_CTX, set up per call with
+// the key and IV.
 Prepared CipherFloor(Op op, ByteSpan msg) {
-  const Inputs& in = Inputs::Get();
   struct State {
     bssl::ScopedEVP_CIPHER_CTX ctx;
     Buf in, out;
   };
-  if (GetOpSpec(op).mech != CKM_AES_CBC_PAD) {
-    auto st = std::make_shared<State>();
-    st->out.resize(msg.size() + 16);
-    const Cipher c = CipherOf(GetOpSpec(op));
-    return {"", [st, msg, c] {
-              size_t len;
-              return CipherRun(st->ctx.get(), c, msg, st->out.data(), &len);
-            }};
-  }
   auto st = std::make_shared<State>();
-  st->out.resize(msg.size() + 16);
-  if (GetOpSpec(op).call == Call::kDecrypt) {
-    st->in = Ciphertext(op, {});
-    return {"", [st, &in] {
-              int l1, l2;
-              return EVP_DecryptInit_ex(st->ctx.get(), EVP_aes_256_cbc(), nullptr,
-                                        in.aes_key.data(), in.iv16.data()) &&
-                     EVP_DecryptUpdate(st->ctx.get(), st->out.data(), &l1, st->in.data(),
-                                       st->in.size()) &&
-                     EVP_DecryptFinal_ex(st->ctx.get(), st->out.data() + l1, &l2);
-            }};
-  }
-  return {"", [st, msg, &in] {
-            int l1, l2;
-            return EVP_EncryptInit_ex(st->ctx.get(), EVP_aes_256_cbc(), nullptr, in.aes_key.data(),
-                                      in.iv16.data()) &&
-                   EVP_EncryptUpdate(st->ctx.get(), st->out.data(), &l1, msg.data(), msg.size()) &&
-                   EVP_EncryptFinal_ex(st->ctx.get(), st->out.data() + l1, &l2);
+  const bool decrypt = GetOpSpec(op).call == Call::kDecrypt;
+  st->in = decrypt ? Ciphertext(op, {}) : Buf(msg.begin(), msg.end());
+  st->out.resize(st->in.size() + 16);
+  return {"", [st, decrypt, c = CipherOf(GetOpSpec(op))] {
+            size_t len;
+            return CipherRun(st->ctx.get(), c, st->in, st->out.data(), &len, decrypt);
           }};
 }
 
@@ -1198,41 +1445,38 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
               }};
     }
     case CKM_HKDF_DERIVE:
+    case CKM_HKDF_DATA:
     case CKM_SP800_108_COUNTER_KDF:
     case CKM_PKCS5_PBKD2:
-      return {"", [param = spec.param] { return KdfOutput(param).size() == 32; }};
-    case CKM_AES_KEY_WRAP: {
-      // The floor holds the wrapping key's schedule and the key to wrap.
+    case CKM_CONCATENATE_BASE_AND_KEY:
+    case CKM_CONCATENATE_BASE_AND_DATA:
+    case CKM_CONCATENATE_DATA_AND_BASE:
+    case CKM_XOR_BASE_AND_DATA:
+    case CKM_EXTRACT_KEY_FROM_KEY:
+    case CKM_AES_ECB_ENCRYPT_DATA:
+    case CKM_AES_CBC_ENCRYPT_DATA:
+      return {"",
+              [&spec, n = MakeMechArgs(op).value_len] { return DerivedValue(spec).size() == n; }};
+    case CKM_AES_KEY_WRAP:
+    case CKM_AES_KEY_WRAP_KWP:
+    case CKM_AES_KEY_WRAP_PAD: {
+      // The floor holds the wrapping key's schedule and the key to wrap (or
+      // its wrapping).
       struct State {
         AES_KEY wrapping;
-        Buf out;
+        Buf wrapped, out;
       };
       auto st = std::make_shared<State>();
-      st->out.resize(in.wrapped_key.size() + 8);
+      if (spec.call == Call::kUnwrap) {
+        st->wrapped = Wrapping(spec.mech);
+        AES_set_decrypt_key(in.aes_key.data(), 256, &st->wrapping);
+        return {"", [st, mech = spec.mech] {
+                  return AesWrap(mech, &st->wrapping, st->wrapped, &st->out, true);
+                }};
+      }
       AES_set_encrypt_key(in.aes_key.data(), 256, &st->wrapping);
-      return {"", [st, &in] {
-                return AES_wrap_key(&st->wrapping, nullptr, st->out.data(), in.wrapped_key.data(),
-                                    in.wrapped_key.size()) == static_cast<int>(st->out.size());
-              }};
-    }
-    case CKM_SHA_1:
-    case CKM_SHA384:
-    case CKM_SHA512: {
-      auto out = std::make_shared<Buf>(EVP_MAX_MD_SIZE);
-      return {"", [msg, out, md = DigestOf(spec.mech)] {
-                unsigned len;
-                return EVP_Digest(msg.data(), msg.size(), out->data(), &len, md, nullptr) == 1;
-              }};
-    }
-    case CKM_SHA_1_HMAC:
-    case CKM_SHA256_HMAC:
-    case CKM_SHA384_HMAC:
-    case CKM_SHA512_HMAC: {
-      auto out = std::make_shared<Buf>(EVP_MAX_MD_SIZE);
-      return {"", [msg, out, key = *GetKeySpec(spec.key).value, md = DigestOf(spec.mech)] {
-                unsigned len;
-                return HMAC(md, key.data(), key.size(), msg.data(), msg.size(), out->data(),
-                            &len) != nullptr;
+      return {"", [st, &in, mech = spec.mech] {
+                return AesWrap(mech, &st->wrapping, in.wrapped_key, &st->out);
               }};
     }
     case CKM_AES_CMAC: {
@@ -1254,7 +1498,9 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
     case CKM_AES_CBC:
     case CKM_AES_CTR:
     case CKM_AES_CTS:
+    case CKM_DES3_ECB:
     case CKM_DES3_CBC:
+    case CKM_DES3_CBC_PAD:
       return CipherFloor(op, msg);
     case CKM_ECDSA:
       return EcdsaFloor(op, msg, keys.Ec(spec.key));
@@ -1276,7 +1522,7 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
               }};
     }
     case CKM_ECDH1_DERIVE: {
-      auto out = std::make_shared<Buf>(48);
+      auto out = std::make_shared<Buf>(66);
       if (spec.key == KeyId::kX25519) {
         return {"", [out, &in, &keys] {
                   return X25519(out->data(), keys.x_private, in.x25519_peer_public.data()) == 1;
@@ -1293,6 +1539,11 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
                            static_cast<int>(n);
               }};
     }
+    case CKM_DH_PKCS_KEY_PAIR_GEN:
+      return {"", [] {
+                bssl::UniquePtr<DH> dh(DH_get_rfc7919_2048());
+                return DH_generate_key(dh.get()) == 1;
+              }};
     case CKM_EC_KEY_PAIR_GEN:
       return {"", [nid = GetKeySpec(spec.key).nid] {
                 bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(nid));
@@ -1305,11 +1556,11 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
                 return true;
               }};
     case CKM_RSA_PKCS_KEY_PAIR_GEN:
-      return {"", [] {
+      return {"", [bits = GetKeySpec(spec.key).modulus_bits] {
                 bssl::UniquePtr<RSA> key(RSA_new());
                 bssl::UniquePtr<BIGNUM> e(BN_new());
                 return BN_set_word(e.get(), RSA_F4) &&
-                       RSA_generate_key_ex(key.get(), 2048, e.get(), nullptr) == 1;
+                       RSA_generate_key_ex(key.get(), bits, e.get(), nullptr) == 1;
               }};
     case CKM_RSA_PKCS: {
       // Encrypt with the public half only, as an encrypter holds it.
@@ -1341,6 +1592,10 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
               }};
     default:
       break;
+  }
+  if (IsDigestOrHmac(spec)) {
+    auto out = std::make_shared<Buf>(EVP_MAX_MD_SIZE);
+    return {"", [msg, out, &spec] { return DigestOrHmac(spec, msg, out.get()); }};
   }
   return NotAvailable("no token");
 }

@@ -76,8 +76,8 @@ class CppTarget : public TokenTarget {
 CppThread::CppThread(CppTarget& target, Session s)
     : TokenThread(target), t_(target), s_(std::move(s)) {}
 
-// MakeMechanism turns |a| into the C++ API's mechanism.
-Mechanism MakeMechanism(const MechArgs& a) {
+// MakeMechanism turns |a| into the C++ API's mechanism (on |key|).
+Mechanism MakeMechanism(const MechArgs& a, ObjectHandle key) {
   switch (a.param) {
     case Param::kGcm:
       return Mechanism{a.type, mech::GcmParams{a.bytes, {}, 128}};
@@ -123,6 +123,17 @@ Mechanism MakeMechanism(const MechArgs& a) {
                        mech::Pbkdf2Params{in.kdf_salt, 1000, CKP_PKCS5_PBKD2_HMAC_SHA256,
                                           SecretBytes(in.password.begin(), in.password.end())}};
     }
+    case Param::kBaseKey:
+      return Mechanism{a.type, mech::KeyHandleParams{key}};
+    case Param::kDeriveData:
+      return Mechanism{a.type, mech::RawParams{a.bytes}};
+    case Param::kExtract:
+      return Mechanism{a.type, mech::UlongParams{kExtractBit}};
+    case Param::kCbcEncryptData: {
+      mech::CbcEncryptDataParams p{{}, a.bytes};
+      std::copy(Inputs::Get().iv16.begin(), Inputs::Get().iv16.end(), p.iv.begin());
+      return Mechanism{a.type, p};
+    }
     case Param::kNone:
       break;
   }
@@ -136,8 +147,8 @@ CK_RV CppThread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key_value, 
     Buf iv;
   };
   auto st = std::make_shared<State>();
-  st->m = MakeMechanism(a);
   const ObjectHandle key(key_value);
+  st->m = MakeMechanism(a, key);
   Session* s = &s_;
   // One-shot calls: Init, then the single-part call into |o|.
   auto one_shot = [s, st, key](Result<> (*init)(Session&, const Mechanism&, ObjectHandle),
@@ -193,12 +204,19 @@ CK_RV CppThread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key_value, 
     }
     case Call::kDerive:
     case Call::kGenerateKey:
-      st->tmpl = Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
-                          attr::ValueLen{a.value_len}, attr::Token{false},
-                          attr::Sensitive{false},      attr::Extractable{true}};
-      *out = [s, st, key, call](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
-        auto h = call == Call::kDerive ? DeriveKey(*s, st->m, key, st->tmpl)
-                                       : GenerateKey(*s, st->m, st->tmpl);
+    case Call::kUnwrap:
+      // CKM_HKDF_DATA makes a data object, the others a secret key (of the
+      // length an unwrap finds).
+      st->tmpl =
+          a.type == CKM_HKDF_DATA
+              ? Template{attr::Class{CKO_DATA}, attr::Token{false}}
+              : Template{attr::Class{CKO_SECRET_KEY}, attr::KeyType{CKK_GENERIC_SECRET},
+                         attr::Token{false}, attr::Sensitive{false}, attr::Extractable{true}};
+      if (call != Call::kUnwrap) st->tmpl.Add(attr::ValueLen{a.value_len});
+      *out = [s, st, key, call](ByteSpan in, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
+        auto h = call == Call::kDerive   ? DeriveKey(*s, st->m, key, st->tmpl)
+                 : call == Call::kUnwrap ? UnwrapKey(*s, st->m, key, in, st->tmpl)
+                                         : GenerateKey(*s, st->m, st->tmpl);
         if (h) *handle = h->value();
         return Rc(h);
       };

@@ -85,6 +85,10 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
     CK_SP800_108_KDF_PARAMS sp800{};
     CK_PKCS5_PBKD2_PARAMS2 pbkdf2{};
     Buf salt, info, fixed, password;
+    CK_KEY_DERIVATION_STRING_DATA derive_data{};
+    CK_AES_CBC_ENCRYPT_DATA_PARAMS cbc_data{};
+    CK_ULONG ulong = 0;          // CK_EXTRACT_PARAMS
+    CK_OBJECT_HANDLE other = 0;  // CKM_CONCATENATE_BASE_AND_KEY
     CK_GCM_MESSAGE_PARAMS message{};
     Buf bytes;
     Attrs tmpl;
@@ -93,10 +97,12 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
   st->bytes = a.bytes;
   Buf& b = st->bytes;
   st->m = {a.type, nullptr, 0};
+  // point_at makes |p| the mechanism parameter.
+  auto point_at = [&](auto& p) { st->m = {a.type, &p, sizeof p}; };
   switch (a.param) {
     case Param::kGcm:
       st->gcm = {b.data(), b.size(), b.size() * 8, nullptr, 0, 128};
-      st->m = {a.type, &st->gcm, sizeof st->gcm};
+      point_at(st->gcm);
       break;
     case Param::kCbcIv:
     case Param::kDh:
@@ -104,22 +110,22 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
       break;
     case Param::kChaCha:
       st->chacha = {b.data(), b.size(), nullptr, 0};
-      st->m = {a.type, &st->chacha, sizeof st->chacha};
+      point_at(st->chacha);
       break;
     case Param::kPss:
-      st->m = {a.type, &st->pss, sizeof st->pss};
+      point_at(st->pss);
       break;
     case Param::kOaep:
-      st->m = {a.type, &st->oaep, sizeof st->oaep};
+      point_at(st->oaep);
       break;
     case Param::kCtr:
       st->ctr.ulCounterBits = 128;
       std::copy(b.begin(), b.end(), st->ctr.cb);
-      st->m = {a.type, &st->ctr, sizeof st->ctr};
+      point_at(st->ctr);
       break;
     case Param::kEcdh:
       st->ecdh = {CKD_NULL, 0, nullptr, static_cast<CK_ULONG>(b.size()), b.data()};
-      st->m = {a.type, &st->ecdh, sizeof st->ecdh};
+      point_at(st->ecdh);
       break;
     case Param::kHkdf:
       st->salt = Inputs::Get().kdf_salt;
@@ -133,7 +139,7 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
                   CK_INVALID_HANDLE,
                   st->info.data(),
                   static_cast<CK_ULONG>(st->info.size())};
-      st->m = {a.type, &st->hkdf, sizeof st->hkdf};
+      point_at(st->hkdf);
       break;
     case Param::kSp800108:
       st->fixed = Inputs::Get().kdf_fixed;
@@ -142,7 +148,7 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
                      static_cast<CK_ULONG>(st->fixed.size())};
       st->data[2] = {CK_SP800_108_DKM_LENGTH, &st->dkm, sizeof st->dkm};
       st->sp800 = {CKM_SHA256_HMAC, 3, st->data, 0, nullptr};
-      st->m = {a.type, &st->sp800, sizeof st->sp800};
+      point_at(st->sp800);
       break;
     case Param::kPbkdf2:
       st->salt = Inputs::Get().kdf_salt;
@@ -156,7 +162,22 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
                     0,
                     st->password.data(),
                     static_cast<CK_ULONG>(st->password.size())};
-      st->m = {a.type, &st->pbkdf2, sizeof st->pbkdf2};
+      point_at(st->pbkdf2);
+      break;
+    case Param::kBaseKey:
+      point_at(st->other = key);
+      break;
+    case Param::kDeriveData:
+      point_at(st->derive_data = {b.data(), static_cast<CK_ULONG>(b.size())});
+      break;
+    case Param::kExtract:
+      point_at(st->ulong = kExtractBit);
+      break;
+    case Param::kCbcEncryptData:
+      std::copy(Inputs::Get().iv16.begin(), Inputs::Get().iv16.end(), st->cbc_data.iv);
+      st->cbc_data.pData = b.data();
+      st->cbc_data.length = b.size();
+      point_at(st->cbc_data);
       break;
     case Param::kNone:
       break;
@@ -205,15 +226,23 @@ CK_RV Pkcs11Thread::Bind(Call call, const MechArgs& a, CK_OBJECT_HANDLE key, Act
     }
     case Call::kDerive:
     case Call::kGenerateKey:
-      st->tmpl.Ulong(CKA_CLASS, CKO_SECRET_KEY)
-          .Ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
-          .Ulong(CKA_VALUE_LEN, a.value_len)
-          .Bool(CKA_TOKEN, false)
-          .Bool(CKA_SENSITIVE, false)
-          .Bool(CKA_EXTRACTABLE, true);
-      *out = [s, st, key, call](ByteSpan, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
-        return call == Call::kDerive ? s->Derive(st->m, key, st->tmpl, handle)
-                                     : s->GenerateKey(st->m, st->tmpl, handle);
+    case Call::kUnwrap:
+      // CKM_HKDF_DATA makes a data object, the others a secret key (of the
+      // length an unwrap finds).
+      if (a.type == CKM_HKDF_DATA) {
+        st->tmpl.Ulong(CKA_CLASS, CKO_DATA).Bool(CKA_TOKEN, false);
+      } else {
+        st->tmpl.Ulong(CKA_CLASS, CKO_SECRET_KEY)
+            .Ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET)
+            .Bool(CKA_TOKEN, false)
+            .Bool(CKA_SENSITIVE, false)
+            .Bool(CKA_EXTRACTABLE, true);
+      }
+      if (call != Call::kUnwrap) st->tmpl.Ulong(CKA_VALUE_LEN, a.value_len);
+      *out = [s, st, key, call](ByteSpan in, ByteSpan, std::span<uint8_t>, CK_ULONG* handle) {
+        return call == Call::kDerive   ? s->Derive(st->m, key, st->tmpl, handle)
+               : call == Call::kUnwrap ? s->UnwrapKey(st->m, key, in, st->tmpl, handle)
+                                       : s->GenerateKey(st->m, st->tmpl, handle);
       };
       return CKR_OK;
     case Call::kWrap: {

@@ -270,6 +270,12 @@ CK_RV Pkcs11Session::WrapKey(CK_MECHANISM& m, CK_OBJECT_HANDLE wrapping, CK_OBJE
   return f_->C_WrapKey(h_, &m, wrapping, key, out.data(), out_len);
 }
 
+CK_RV Pkcs11Session::UnwrapKey(CK_MECHANISM& m, CK_OBJECT_HANDLE unwrapping, ByteSpan wrapped,
+                               Attrs& tmpl, CK_OBJECT_HANDLE* out) const {
+  return f_->C_UnwrapKey(h_, &m, unwrapping, const_cast<uint8_t*>(wrapped.data()), wrapped.size(),
+                         tmpl.data(), tmpl.size(), out);
+}
+
 CK_RV Pkcs11Session::FindObjects(Attrs& tmpl, std::span<CK_OBJECT_HANDLE> out,
                                  CK_ULONG* count) const {
   if (CK_RV rv = f_->C_FindObjectsInit(h_, tmpl.data(), tmpl.size()); rv != CKR_OK) return rv;

@@ -140,6 +140,10 @@ class Pkcs11Session {
   // WrapKey wraps |key| with |wrapping| into |out| (C_WrapKey).
   CK_RV WrapKey(CK_MECHANISM& m, CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key,
                 std::span<uint8_t> out, CK_ULONG* out_len) const;
+  // UnwrapKey unwraps |wrapped| with |unwrapping| into a new key of |tmpl|
+  // (C_UnwrapKey), its handle in |*out|.
+  CK_RV UnwrapKey(CK_MECHANISM& m, CK_OBJECT_HANDLE unwrapping, ByteSpan wrapped, Attrs& tmpl,
+                  CK_OBJECT_HANDLE* out) const;
   // FindObjects runs FindObjectsInit / FindObjects / FindObjectsFinal and
   // returns up to |out.size()| handles, their count in |*count|.
   CK_RV FindObjects(Attrs& tmpl, std::span<CK_OBJECT_HANDLE> out, CK_ULONG* count) const;

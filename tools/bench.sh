@@ -21,22 +21,30 @@
 # benchmark, BENCH_EXTRA_MIN_TIME; they are in the default run, no opt-in.
 #
 # BENCH_EXTENDED=1 runs the extended op set instead (module_bench --extended:
-# SHA-1/384/512, HMAC with them, AES-128/256 ECB/CBC/CTR/CTS, AES-CMAC and
-# ChaCha20-Poly1305 decryption at 64 B / 1 KiB / 8 KiB, DES3-CBC; AES key
-# wrap (C_WrapKey of a 32-byte key); HKDF-SHA256, SP 800-108 counter mode
-# with HMAC-SHA256 and PBKDF2-HMAC-SHA256 with 1000 iterations (as
-# C_GenerateKey, which is how PKCS#11 makes CKM_PKCS5_PBKD2 keys); ECDSA
-# P-224 sign/verify, RSA-2048 PKCS#1 v1.5 encrypt/decrypt, DH ffdhe2048
-# derive, P-384 / X25519 / RSA-2048 key-pair generation (RSA with
-# BENCH_EXTRA_MIN_TIME); no find,
-# no profiles, no OpenSSL speed, no chart) and writes
+# MD5, SHA-1/224/384/512/512-224/512-256, HMAC with them, AES-128/256
+# ECB/CBC/CTR/CTS, AES-192 ECB/CBC/CBC-PAD/CTR/GCM, AES-CMAC,
+# ChaCha20-Poly1305 decryption and DES3 ECB/CBC/CBC-PAD at 64 B / 1 KiB /
+# 8 KiB; AES key wrap, KWP and PAD (C_WrapKey of a 32-byte key, and
+# C_UnwrapKey of it into a session key); HKDF-SHA256
+# (a key and CKM_HKDF_DATA's data object), SP 800-108 counter mode with
+# HMAC-SHA256 and PBKDF2-HMAC-SHA256 with 1000 iterations (as C_GenerateKey,
+# which is how PKCS#11 makes CKM_PKCS5_PBKD2 keys); CONCATENATE_BASE_AND_KEY /
+# _BASE_AND_DATA / _DATA_AND_BASE, XOR_BASE_AND_DATA, EXTRACT_KEY_FROM_KEY and
+# AES_ECB / AES_CBC_ENCRYPT_DATA derivations; ECDSA P-224 and RSA-8192 PKCS#1
+# sign/verify, RSA-2048 PKCS#1 v1.5 encrypt/decrypt, DH ffdhe2048 and ECDH
+# P-521 derive, P-224 / P-384 / P-521 / X25519 / DH / RSA-2048/3072/4096/8192
+# key-pair generation (all but P-384 and X25519 with BENCH_EXTRA_MIN_TIME,
+# which Google Benchmark meets with one RSA-8192 key per thread: each
+# RSA-8192 key takes seconds to tens of seconds, and every token makes one at
+# set-up); no find, no profiles, no OpenSSL speed, no chart) and writes
 #   docs/benchmarks/extended.json  Google Benchmark's JSON
 #   docs/benchmarks/extended.md    ops/s per target, module / BoringSSL and
 #                                  module / other (tools/bench_report.py)
 #   docs/benchmarks/extended-console.txt
-# instead of the results.* files, which it leaves as they are. About 478
-# timed benchmarks (63 ops x 4 targets x 1,2 threads, less SoftHSM's n/a):
-# about 10 minutes on 2 cores at the default BENCH_MIN_TIME.
+# instead of the results.* files, which it leaves as they are. About 975
+# timed benchmarks (130 ops x 4 targets x 1,2 threads, less SoftHSM's 66 n/a):
+# an estimated 25 minutes on 2 cores at the default BENCH_MIN_TIME, of which RSA-8192
+# (the set-up keys and the key generation row) takes about 5.
 #
 # Environment (all optional):
 #   BENCH_EXTENDED        1 runs the extended op set (see above)
