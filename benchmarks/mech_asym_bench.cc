@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/reference.h"
 #include "cryptoki/cryptoki.h"
 #include "cryptoki/mech/asym.h"
 #include "cryptoki/mech/ec.h"
@@ -203,7 +204,7 @@ void AddAgreement(Fixture& f) {
   {
     auto a = std::make_unique<AgreeKey>();
     a->name = "DH-2048";
-    a->dh.reset(DH_get_rfc7919_2048());
+    a->dh = bench::Ffdhe2048Dh();
     DH_generate_key(a->dh.get());
     bssl::UniquePtr<DH> peer(DH_get_rfc7919_2048());
     DH_generate_key(peer.get());
@@ -555,11 +556,17 @@ void BM_GenerateKeyPair_BoringSsl(benchmark::State& state) {
       X25519_keypair(pub, priv);
       benchmark::DoNotOptimize(priv);
     } else if (c.nid == NID_undef) {
-      bssl::UniquePtr<DH> dh(DH_get_rfc7919_2048());
+      bssl::UniquePtr<DH> dh = bench::Ffdhe2048Dh();
       DH_generate_key(dh.get());
     } else {
+      // With the public point's encoding, as a usable key pair needs (see
+      // module_bench_boringssl.cc).
       bssl::UniquePtr<EC_KEY> ec(EC_KEY_new_by_curve_name(c.nid));
+      uint8_t point[133];
       EC_KEY_generate_key(ec.get());
+      EC_POINT_point2oct(EC_KEY_get0_group(ec.get()), EC_KEY_get0_public_key(ec.get()),
+                         POINT_CONVERSION_UNCOMPRESSED, point, sizeof point, nullptr);
+      benchmark::DoNotOptimize(point);
     }
   }
   state.SetLabel(c.name);

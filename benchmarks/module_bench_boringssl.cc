@@ -1276,7 +1276,7 @@ struct FloorKeys {
       }
       ED25519_keypair(k->ed_public, k->ed_private);
       X25519_keypair(k->x_public, k->x_private);
-      k->dh.reset(DH_get_rfc7919_2048());
+      k->dh = Ffdhe2048Dh();
       DH_generate_key(k->dh.get());
       return k;
     }();
@@ -1541,13 +1541,23 @@ Prepared BoringSslThread::Prepare(Op op, int64_t) {
     }
     case CKM_DH_PKCS_KEY_PAIR_GEN:
       return {"", [] {
-                bssl::UniquePtr<DH> dh(DH_get_rfc7919_2048());
+                bssl::UniquePtr<DH> dh = Ffdhe2048Dh();
                 return DH_generate_key(dh.get()) == 1;
               }};
     case CKM_EC_KEY_PAIR_GEN:
+      // A key pair a client can use includes its public point's encoding
+      // (CKA_EC_POINT): BoringSSL generates the point in Jacobian
+      // coordinates and converts it to affine (a field inversion, a quarter
+      // of a P-256 key generation) only when it is encoded, so the floor
+      // encodes it once, as a token must. Ed25519 and X25519 key generation
+      // return the public key's bytes already.
       return {"", [nid = GetKeySpec(spec.key).nid] {
                 bssl::UniquePtr<EC_KEY> k(EC_KEY_new_by_curve_name(nid));
-                return EC_KEY_generate_key(k.get()) == 1;
+                uint8_t point[133];
+                return EC_KEY_generate_key(k.get()) == 1 &&
+                       EC_POINT_point2oct(
+                           EC_KEY_get0_group(k.get()), EC_KEY_get0_public_key(k.get()),
+                           POINT_CONVERSION_UNCOMPRESSED, point, sizeof point, nullptr) != 0;
               }};
     case CKM_EC_MONTGOMERY_KEY_PAIR_GEN:
       return {"", [] {

@@ -1,5 +1,6 @@
 #include "benchmarks/reference.h"
 
+#include <openssl/bn.h>
 #include <openssl/mem.h>
 #include <openssl/sha.h>
 
@@ -64,6 +65,18 @@ void ExtractBits(std::span<const uint8_t> base, size_t first, size_t n, uint8_t*
     const size_t b = (first + i) % bits;
     out[i / 8] |= static_cast<uint8_t>(((base[b / 8] >> (7 - b % 8)) & 1) << (7 - i % 8));
   }
+}
+
+bssl::UniquePtr<DH> Ffdhe2048Dh() {
+  bssl::UniquePtr<DH> full(DH_get_rfc7919_2048());
+  bssl::UniquePtr<DH> dh(DH_new());
+  if (!full || !dh ||
+      !DH_set0_pqg(dh.get(), BN_dup(DH_get0_p(full.get())), nullptr,
+                   BN_dup(DH_get0_g(full.get()))) ||
+      !DH_set_length(dh.get(), kFfdhe2048PrivateBits)) {
+    return nullptr;
+  }
+  return dh;
 }
 
 }  // namespace cryptoki::bench

@@ -121,7 +121,7 @@ class Attribute {
   AttributeType type_;
   size_t size_ = 0;
   union {
-    uint8_t inline_[kInline];
+    uint8_t inline_[kInline] = {};  // zeroed: Take copies all of it
     uint8_t* heap_;
   };
 };

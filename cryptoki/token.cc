@@ -616,20 +616,27 @@ Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> at
   };
   const bool token = flag(CKA_TOKEN);
   const bool priv = flag(CKA_PRIVATE);
+  // A session object is built before the token's lock is taken (sorting
+  // and allocating it is most of the work), so creations on other threads
+  // wait only for the table update. A refused one is dropped unlocked too.
+  std::shared_ptr<const Object> o;
+  if (!token) {
+    o = std::make_shared<const Object>(
+        next_session_object_id_.fetch_add(1, std::memory_order_relaxed), std::move(attrs),
+        s.handle);
+    if (cache != nullptr) o->SetCache(std::move(cache));
+  }
   MutexLock l(&mu_);
   if (token && !s.rw) return Fail(Rv::kSessionReadOnly);
   if (priv && login_ != LoginState::kUser) return Fail(Rv::kUserNotLoggedIn);
   if (s.closed.load()) return Fail(Rv::kSessionHandleInvalid);
-  std::shared_ptr<const Object> o;
   if (token) {
     const uint64_t id = store_->NewObjectId();
     ObjectRecord rec{id, attrs};
     CRYPTOKI_TRY(store_->PutObject(rec));
     o = std::make_shared<const Object>(id, std::move(attrs), 0);
-  } else {
-    o = std::make_shared<const Object>(next_session_object_id_++, std::move(attrs), s.handle);
+    if (cache != nullptr) o->SetCache(std::move(cache));
   }
-  if (cache != nullptr) o->SetCache(std::move(cache));
   return Insert(std::move(o));
 }
 
@@ -668,10 +675,13 @@ Result<ObjectHandle> Token::CopyObject(SessionState& s, ObjectHandle h, const Te
 }
 
 Result<> Token::DestroyObject(SessionState& s, ObjectHandle h) {
+  // Declared before the lock: the object is freed (its values wiped) after
+  // the lock is released.
+  std::shared_ptr<const Object> o;
   MutexLock l(&mu_);
   auto it = objects_.find(h.value());
   if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
-  const std::shared_ptr<const Object> o = it->second;
+  o = it->second;
   if (o->is_token() && !s.rw) return Fail(Rv::kSessionReadOnly);
   if (!o->Bool(CKA_DESTROYABLE, true)) return Fail(Rv::kActionProhibited);
   if (o->is_token()) CRYPTOKI_TRY(store_->RemoveObject(o->id()));

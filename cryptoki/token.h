@@ -173,7 +173,7 @@ class Token : public std::enable_shared_from_this<Token> {
   std::unique_ptr<Index> index_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<SessionHandle, std::weak_ptr<SessionState>> sessions_ ABSL_GUARDED_BY(mu_);
   size_t rw_sessions_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t next_session_object_id_ ABSL_GUARDED_BY(mu_) = uint64_t{1} << 63;
+  std::atomic<uint64_t> next_session_object_id_{uint64_t{1} << 63};
 };
 
 }  // namespace cryptoki
