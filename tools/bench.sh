@@ -8,7 +8,7 @@
 #   docs/benchmarks/results.md     ops/s, ratios, issue-8 targets (tools/bench_report.py)
 #   docs/benchmarks/results.png    the chart per mechanism
 #   docs/benchmarks/console.txt    the console table
-#   docs/benchmarks/profile.txt    perf profiles of the module on three small ops
+#   docs/benchmarks/profile.txt    instructions per operation in the module (callgrind)
 #   docs/benchmarks/openssl_speed.txt  OpenSSL's RSA-2048 speed, for comparison
 # Progress goes to stderr. Takes about 13 minutes on 2 cores.
 #
@@ -62,7 +62,7 @@
 #   BENCH_FILTER          --benchmark_filter (default all)
 #   BENCH_OUT             output directory (default docs/benchmarks)
 #   BENCH_WORK            scratch directory for tokens (default under /dev/shm)
-#   BENCH_PROFILE         0 skips the perf profiles
+#   BENCH_PROFILE         0 skips the callgrind profiles (tools/profile.sh)
 #   BENCH_SKIP_BUILD      1 uses the -c opt outputs already built
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -177,24 +177,11 @@ fi
   --command "bash tools/bench.sh  (BENCH_MIN_TIME=$min_time BENCH_EXTRA_MIN_TIME=$extra_min_time BENCH_FIND=$find_list BENCH_OTHER_FIND_MAX=$other_find_max BENCH_THREADS=$threads)"
 echo "bench: wrote $out/results.json, $out/results.md, $out/results.png" >&2
 
-# Profile evidence for the per-call overhead: where the module's time goes
-# on small operations (perf, when installed; BENCH_PROFILE=0 skips it).
-if [[ ${BENCH_PROFILE:-1} != 0 ]] && command -v perf >/dev/null; then
-  mkdir -p "$work/tokens-profile"
-  printf 'directories.tokendir = %s\npin.kdf_log2n = 10\n' "$work/tokens-profile" \
-    >"$work/cryptoki-profile.conf"
-  : >"$out/profile.txt"
-  for op in SHA256_64B AES256_GCM_Encrypt_8KiB EC_P256_GenerateKeyPair; do
-    echo "bench: profiling BM_$op/module" >&2
-    CRYPTOKI_CONF="$work/cryptoki-profile.conf" perf record -q -g -o "$work/perf.data" \
-      "$work/module_bench" --module="$work/libcryptoki.so" --targets=module --threads=1 \
-      --benchmark_filter="^BM_$op/" --benchmark_min_time=1 >/dev/null 2>&1 || continue
-    {
-      echo "== BM_$op/module: perf report --no-children --sort symbol (self time, top entries)"
-      perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none \
-        --percent-limit 1.5 2>/dev/null | grep -v '^#' | grep -v '^$' | cut -c1-160 | sed "s/ *$//"
-      echo
-    } >>"$out/profile.txt"
-  done
+# Profile evidence for the per-call overhead: instructions per operation in
+# the module on small operations and key generation, by callgrind
+# (tools/profile.sh; BENCH_PROFILE=0 skips it).
+if [[ ${BENCH_PROFILE:-1} != 0 ]]; then
+  echo "bench: profiling (callgrind, tools/profile.sh)" >&2
+  BENCH_SKIP_BUILD=1 bash tools/profile.sh >"$out/profile.txt"
   echo "bench: wrote $out/profile.txt" >&2
 fi

@@ -12,7 +12,7 @@ packages=(
   g++ libgtest-dev libbenchmark-dev libssl-dev
   xz-utils ca-certificates binutils
   opensc openssl softhsm2 gnutls-bin p11-kit libengine-pkcs11-openssl
-  python3-pykcs11 default-jdk-headless openssh-client python3-matplotlib
+  python3-pykcs11 default-jdk-headless openssh-client python3-matplotlib valgrind
 )
 
 sudo_cmd=()
