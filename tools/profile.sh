@@ -61,14 +61,20 @@ import re, sys
 out_file, annotated, op = sys.argv[1:4]
 # The number of operations: the calls into the timed action's _M_invoke.
 ids, calls, cur = set(), 0, None
+def timed(name):
+    return (("TokenThread::" in name or "Pkcs11Thread::PrepareOther" in name)
+            and "_M_invoke" in name)
+
+
 for line in open(out_file, errors="replace"):
-    if line.startswith("cfn="):
-        m = re.match(r"cfn=\((\d+)\)(?: (.*))?", line)
-        if m:
-            cur = m.group(1)
-            name = m.group(2) or ""
-            if ("TokenThread::" in name or "Pkcs11Thread::PrepareOther" in name) and "_M_invoke" in name:
-                ids.add(cur)
+    # A function's name comes with its first "fn=" or "cfn=" line, the
+    # number alone after that.
+    m = re.match(r"(c?fn)=\((\d+)\)(?: (.*))?", line)
+    if m:
+        if m.group(3) and timed(m.group(3)):
+            ids.add(m.group(2))
+        if m.group(1) == "cfn":
+            cur = m.group(2)
         continue
     if line.startswith("calls="):
         if cur in ids:
