@@ -624,7 +624,6 @@ Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> at
     o = std::make_shared<const Object>(
         next_session_object_id_.fetch_add(1, std::memory_order_relaxed), std::move(attrs),
         s.handle);
-    if (cache != nullptr) o->SetCache(std::move(cache));
   }
   MutexLock l(&mu_);
   if (token && !s.rw) return Fail(Rv::kSessionReadOnly);
@@ -635,8 +634,8 @@ Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> at
     ObjectRecord rec{id, attrs};
     CRYPTOKI_TRY(store_->PutObject(rec));
     o = std::make_shared<const Object>(id, std::move(attrs), 0);
-    if (cache != nullptr) o->SetCache(std::move(cache));
   }
+  if (cache != nullptr) o->SetCache(std::move(cache));
   return Insert(std::move(o));
 }
 

@@ -218,11 +218,7 @@ CK_RV InitOp(const char* name, CK_SESSION_HANDLE h, OpKind kind, CK_MECHANISM_PT
     static thread_local Mechanism m;
     if (CK_RV rv = ToRv(cryptoki::ToMechanismInto(pm, m)); rv != CKR_OK) return rv;
     const CK_RV rv = ToRv(init(cs, m));
-    if (!std::holds_alternative<mech::GcmParams>(m.params) &&
-        !std::holds_alternative<mech::ChaCha20Poly1305Params>(m.params) &&
-        !std::holds_alternative<mech::RawParams>(m.params)) {
-      m.params = std::monostate{};
-    }
+    cryptoki::ReleaseUnreused(m);
     return rv;
   });
 }

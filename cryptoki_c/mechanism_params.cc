@@ -5,12 +5,19 @@
 namespace cryptoki {
 namespace {
 
+// CopyInto copies |len| bytes at |p| into |dst|, reusing its buffer.
+Result<> CopyInto(const void* p, CK_ULONG len, Bytes& dst) {
+  if (len != 0 && p == nullptr) return Fail(Rv::kMechanismParamInvalid);
+  const auto* b = static_cast<const uint8_t*>(p);
+  dst.assign(b, b + len);
+  return {};
+}
+
 // Copy copies |len| bytes at |p|; a null |p| is only fine for zero bytes.
 Result<Bytes> Copy(const void* p, CK_ULONG len) {
-  if (len == 0) return Bytes();
-  if (p == nullptr) return Fail(Rv::kMechanismParamInvalid);
-  const auto* b = static_cast<const uint8_t*>(p);
-  return Bytes(b, b + len);
+  Bytes b;
+  CRYPTOKI_TRY(CopyInto(p, len, b));
+  return b;
 }
 
 // As returns the parameter as a T: it must be exactly a T.
@@ -26,14 +33,6 @@ Result<const T*> As(const CK_MECHANISM& m) {
   auto lhs##_r = (expr);                      \
   if (!lhs##_r) return Fail(lhs##_r.error()); \
   auto lhs = std::move(*lhs##_r)
-
-// CopyInto copies |len| bytes at |p| into |dst|, reusing its buffer.
-Result<> CopyInto(const void* p, CK_ULONG len, Bytes& dst) {
-  if (len != 0 && p == nullptr) return Fail(Rv::kMechanismParamInvalid);
-  const auto* b = static_cast<const uint8_t*>(p);
-  dst.assign(b, b + len);
-  return {};
-}
 
 // Reuse returns |v|'s P, made if |v| holds another type: a P left by an
 // earlier call keeps its buffers.
@@ -79,12 +78,29 @@ Result<> RawInto(const CK_MECHANISM& m, MechanismParams& out) {
   return CopyInto(m.pParameter, m.ulParameterLen, Reuse<mech::RawParams>(out).bytes);
 }
 
-// Into runs one of the converters above for ToMechanism.
-Result<MechanismParams> Into(Result<> (*convert)(const CK_MECHANISM&, MechanismParams&),
-                             const CK_MECHANISM& m) {
-  MechanismParams p;
-  CRYPTOKI_TRY(convert(m, p));
-  return p;
+using Converter = Result<> (*)(const CK_MECHANISM& m, MechanismParams& out);
+
+// InPlace returns the converter of a mechanism whose parameter converts in
+// place (above), or nullptr.
+Converter InPlace(CK_MECHANISM_TYPE type) {
+  switch (type) {
+    case CKM_AES_GCM:
+      return GcmInto;
+    case CKM_CHACHA20_POLY1305:
+      return ChaChaPolyInto;
+    // Plain bytes: IVs.
+    case CKM_AES_CBC:
+    case CKM_AES_CBC_PAD:
+    case CKM_AES_CTS:
+    case CKM_DES3_CBC:
+    case CKM_DES3_CBC_PAD:
+    case CKM_AES_KEY_WRAP:
+    case CKM_AES_KEY_WRAP_PAD:
+    case CKM_AES_KEY_WRAP_KWP:
+      return RawInto;
+    default:
+      return nullptr;
+  }
 }
 
 Result<MechanismParams> Hkdf(const CK_MECHANISM& m) {
@@ -217,26 +233,16 @@ Result<Template> ToTemplate(const CK_ATTRIBUTE* attrs, CK_ULONG count) {
   return t;
 }
 
-Result<Mechanism> ToMechanism(const CK_MECHANISM* mp) {
+Result<> ToMechanismInto(const CK_MECHANISM* mp, Mechanism& out) {
   if (mp == nullptr) return Fail(Rv::kArgumentsBad);
   const CK_MECHANISM& m = *mp;
   if (m.pParameter == nullptr && m.ulParameterLen != 0) return Fail(Rv::kMechanismParamInvalid);
-  Mechanism out{m.mechanism, {}};
+  out.type = m.mechanism;
+  if (Converter convert = InPlace(m.mechanism)) return convert(m, out.params);
+  out.params = std::monostate{};
   const bool none = m.pParameter == nullptr;
   switch (m.mechanism) {
-    // Plain bytes: IVs and derivation strings.
-    case CKM_AES_CBC:
-    case CKM_AES_CBC_PAD:
-    case CKM_AES_CTS:
-    case CKM_DES3_CBC:
-    case CKM_DES3_CBC_PAD:
-    case CKM_AES_KEY_WRAP:
-    case CKM_AES_KEY_WRAP_PAD:
-    case CKM_AES_KEY_WRAP_KWP: {
-      TRY_ASSIGN(p, Into(RawInto, m));
-      out.params = std::move(p);
-      break;
-    }
+    // Derivation strings.
     case CKM_CONCATENATE_BASE_AND_DATA:
     case CKM_CONCATENATE_DATA_AND_BASE:
     case CKM_XOR_BASE_AND_DATA:
@@ -281,16 +287,6 @@ Result<Mechanism> ToMechanism(const CK_MECHANISM* mp) {
       c.counter_bits = p->ulCounterBits;
       memcpy(c.cb.data(), p->cb, 16);
       out.params = c;
-      break;
-    }
-    case CKM_AES_GCM: {
-      TRY_ASSIGN(p, Into(GcmInto, m));
-      out.params = std::move(p);
-      break;
-    }
-    case CKM_CHACHA20_POLY1305: {
-      TRY_ASSIGN(p, Into(ChaChaPolyInto, m));
-      out.params = std::move(p);
       break;
     }
     case CKM_HKDF_DERIVE:
@@ -371,36 +367,17 @@ Result<Mechanism> ToMechanism(const CK_MECHANISM* mp) {
       break;
     }
   }
+  return {};
+}
+
+Result<Mechanism> ToMechanism(const CK_MECHANISM* m) {
+  Mechanism out;
+  CRYPTOKI_TRY(ToMechanismInto(m, out));
   return out;
 }
 
-Result<> ToMechanismInto(const CK_MECHANISM* mp, Mechanism& out) {
-  if (mp != nullptr && mp->pParameter != nullptr) {
-    Result<> (*convert)(const CK_MECHANISM&, MechanismParams&) = nullptr;
-    switch (mp->mechanism) {
-      case CKM_AES_GCM:
-        convert = GcmInto;
-        break;
-      case CKM_CHACHA20_POLY1305:
-        convert = ChaChaPolyInto;
-        break;
-      case CKM_AES_CBC:
-      case CKM_AES_CBC_PAD:
-      case CKM_AES_CTS:
-        convert = RawInto;
-        break;
-      default:
-        break;
-    }
-    if (convert != nullptr) {
-      out.type = mp->mechanism;
-      return convert(*mp, out.params);
-    }
-  }
-  auto m = ToMechanism(mp);
-  if (!m) return Fail(m.error());
-  out = std::move(*m);
-  return {};
+void ReleaseUnreused(Mechanism& m) {
+  if (InPlace(m.type) == nullptr) m.params = std::monostate{};
 }
 
 void CopyDerivedHandles(const CK_MECHANISM* m, const Mechanism& converted) {

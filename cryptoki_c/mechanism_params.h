@@ -19,10 +19,13 @@ namespace cryptoki {
 // the returned params, which CopyDerivedHandles copies back.
 Result<Mechanism> ToMechanism(const CK_MECHANISM* m);
 // ToMechanismInto is ToMechanism written into |out|: where |out| already
-// holds the same kind of parameter (AES-GCM, ChaCha20-Poly1305, a CBC IV),
-// its buffers are reused, so a caller that keeps one Mechanism per thread
+// holds the same kind of parameter (AES-GCM, ChaCha20-Poly1305, an IV), its
+// buffers are reused, so a caller that keeps one Mechanism per thread
 // converts those without allocating. On failure |out| is unspecified.
 Result<> ToMechanismInto(const CK_MECHANISM* m, Mechanism& out);
+// ReleaseUnreused drops |m|'s parameter unless ToMechanismInto reuses that
+// kind (so a kept Mechanism holds no other parameter past its call).
+void ReleaseUnreused(Mechanism& m);
 
 // ToTemplate copies a CK_ATTRIBUTE array: kArgumentsBad for a null array
 // with a non-zero count or a null value with a non-zero length.
