@@ -17,7 +17,7 @@
 #ifndef CRYPTOKI_MUTEX_H_
 #define CRYPTOKI_MUTEX_H_
 
-#include <mutex>
+#include <atomic>
 #include <shared_mutex>
 
 #include "absl/base/thread_annotations.h"
@@ -54,13 +54,45 @@ class ABSL_LOCKABLE Mutex {
   std::shared_mutex m_;
 };
 
+// ExclusiveMutex is a plain mutex for short sections that are rarely
+// contended (a session's state, a handle table's shard): one compare-and-swap
+// to lock and one exchange to unlock when no thread waits, where
+// pthread_mutex_lock and unlock spent some fifty instructions a pair
+// (callgrind: four pairs per C_EncryptInit + C_Encrypt). A contended lock
+// spins briefly, then sleeps in the kernel (std::atomic::wait, a futex).
 class ABSL_LOCKABLE ExclusiveMutex {
  public:
-  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { m_.lock(); }
-  void Unlock() ABSL_UNLOCK_FUNCTION() { m_.unlock(); }
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    int free = kFree;
+    if (!state_.compare_exchange_strong(free, kLocked, std::memory_order_acquire,
+                                        std::memory_order_relaxed)) {
+      LockSlow();
+    }
+  }
+  void Unlock() ABSL_UNLOCK_FUNCTION() {
+    if (state_.exchange(kFree, std::memory_order_release) == kWaited) state_.notify_one();
+  }
 
  private:
-  std::mutex m_;
+  // kWaited: locked, and a thread may be asleep waiting for it.
+  enum : int { kFree = 0, kLocked = 1, kWaited = 2 };
+
+  void LockSlow() {
+    bool locked = false;
+    internal::SpinThen(
+        [&] {
+          int free = kFree;
+          return locked = state_.compare_exchange_weak(free, kLocked, std::memory_order_acquire,
+                                                       std::memory_order_relaxed);
+        },
+        [] {});
+    if (locked) return;
+    // From here the lock is taken as kWaited: the unlock that frees it then
+    // wakes the next sleeper, who again takes it as kWaited.
+    while (state_.exchange(kWaited, std::memory_order_acquire) != kFree) state_.wait(kWaited);
+  }
+
+  std::atomic<int> state_{kFree};
 };
 
 // MutexLock holds |mu| (a Mutex or an ExclusiveMutex) exclusively for its

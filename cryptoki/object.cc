@@ -457,6 +457,7 @@ Object::Object(uint64_t id, std::vector<Attribute> attrs, SessionHandle owner)
   for (size_t i = 0; i < attrs_.size(); ++i) {
     const Attribute& a = attrs_[i];
     if (a.type() == CKA_VALUE) value_at_ = static_cast<int32_t>(i);
+    if (a.type() == CKA_ALLOWED_MECHANISMS) allowed_at_ = static_cast<int32_t>(i);
     const int bit = BoolBit(a.type());
     if (bit < 0) continue;
     if (auto b = a.AsBool()) {
@@ -497,6 +498,7 @@ int Object::BoolBit(AttributeType t) {
 
 const Attribute* Object::Find(AttributeType type) const {
   if (type == CKA_VALUE) return value_at_ < 0 ? nullptr : &attrs_[value_at_];
+  if (type == CKA_ALLOWED_MECHANISMS) return allowed_at_ < 0 ? nullptr : &attrs_[allowed_at_];
   auto it = std::lower_bound(attrs_.begin(), attrs_.end(), type,
                              [](const Attribute& a, AttributeType t) { return a.type() < t; });
   return it != attrs_.end() && it->type() == type ? &*it : nullptr;

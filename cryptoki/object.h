@@ -107,7 +107,9 @@ class Object {
   SessionHandle owner_;
   // The boolean attributes every operation asks about, read once: bit
   // BoolBit(t) of flags_set_ says t is present as a CK_BBOOL, of flags_true_
-  // that it is true. Find keeps CKA_VALUE's position for the same reason.
+  // that it is true. Find keeps the positions of CKA_VALUE and
+  // CKA_ALLOWED_MECHANISMS (asked for by every key operation) for the same
+  // reason.
   static int BoolBit(AttributeType t);
 
   std::vector<Attribute> attrs_;  // sorted by type
@@ -117,7 +119,8 @@ class Object {
   bool private_;
   uint16_t flags_set_ = 0;
   uint16_t flags_true_ = 0;
-  int32_t value_at_ = -1;  // index of CKA_VALUE in attrs_, -1 if absent
+  int32_t value_at_ = -1;    // index of CKA_VALUE in attrs_, -1 if absent
+  int32_t allowed_at_ = -1;  // index of CKA_ALLOWED_MECHANISMS, -1 if absent
   // The cache's owner, set once (compare-and-swap from null), deleted with
   // the object.
   mutable std::atomic<const std::shared_ptr<const KeyCache>*> cache_{nullptr};

@@ -131,28 +131,42 @@ Result<std::shared_ptr<const Object>> Session::GetKey(ObjectHandle key) const {
   return o;
 }
 
-Result<std::shared_ptr<const Object>> Session::TakeKey(OpKind kind, ObjectHandle key) {
-  auto s = Open();
-  if (!s) return Fail(s.error());
-  SessionState& st = **s;
+Result<std::shared_ptr<const Object>> Session::TakeKey(SessionState& st, OpKind kind,
+                                                       ObjectHandle key) {
   // Read before the lookup: a change after this read makes the slot stale.
   const uint64_t generation = token_->ObjectGeneration();
-  {
-    MutexLock l(&st.mu);
-    SessionState::KeySlot& slot = st.key_slots[static_cast<size_t>(kind)];
-    if (slot.key != nullptr && slot.handle == key.value() && slot.generation == generation) {
-      return std::move(slot.key);
-    }
+  SessionState::KeySlot& slot = st.key_slots[static_cast<size_t>(kind)];
+  if (slot.key != nullptr && slot.handle == key.value() && slot.generation == generation) {
+    return std::move(slot.key);
   }
   auto o = GetKey(key);
   if (!o) return Fail(o.error());
-  MutexLock l(&st.mu);
-  SessionState::KeySlot& slot = st.key_slots[static_cast<size_t>(kind)];
   slot.key.reset();
   slot.handle = key.value();
   slot.generation = generation;
   slot.expected = o->get();
   return o;
+}
+
+Result<> Session::Start(OpKind kind, std::optional<ObjectHandle> key,
+                        absl::FunctionRef<Result<>()> check, MakeOperation make) {
+  auto s = Open();
+  if (!s) return Fail(s.error());
+  SessionState& st = **s;
+  MutexLock l(&st.mu);
+  auto& active = st.ops[static_cast<size_t>(kind)];
+  if (active != nullptr) return Fail(Rv::kOperationActive);
+  CRYPTOKI_TRY(check());
+  std::shared_ptr<const Object> k;
+  if (key) {
+    auto got = TakeKey(st, kind, *key);
+    if (!got) return Fail(got.error());
+    k = std::move(*got);
+  }
+  auto op = make(std::move(k));
+  if (!op) return Fail(op.error());
+  active = std::move(*op);
+  return {};
 }
 
 Result<size_t> Session::GetObjectSize(ObjectHandle object) {

@@ -13,6 +13,7 @@
 #define CRYPTOKI_SESSION_H_
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -160,12 +161,19 @@ class Session {
   // GetKey returns a key object for an operation: kKeyHandleInvalid if it
   // does not exist or is not visible.
   Result<std::shared_ptr<const Object>> GetKey(ObjectHandle key) const;
-  // TakeKey is GetKey for the init of an operation of |kind|: the key the
-  // last operation of that kind used comes back from the session's slot when
-  // nothing changed since (no token-wide lock, no reference count change,
-  // which threads sharing a key would pass between their cores). The
-  // operation's end puts it back (see SessionState::KeySlot).
-  Result<std::shared_ptr<const Object>> TakeKey(OpKind kind, ObjectHandle key);
+  // Start is an operation's init, all under the session's lock (taken once):
+  // kOperationActive if an operation of |kind| is running; else |check| runs
+  // (the mechanism's checks, whose errors come before the key's), the key is
+  // looked up if |key| is given, and the operation |make| builds from it
+  // becomes the active one. The key the last operation of that kind used
+  // comes back from the session's slot when nothing changed since (no
+  // token-wide lock, no reference count change, which threads sharing a key
+  // would pass between their cores); the operation's end puts it back (see
+  // SessionState::KeySlot).
+  using MakeOperation =
+      absl::FunctionRef<Result<std::unique_ptr<Operation>>(std::shared_ptr<const Object> key)>;
+  Result<> Start(OpKind kind, std::optional<ObjectHandle> key, absl::FunctionRef<Result<>()> check,
+                 MakeOperation make);
 
   // CreateObjectWith makes an object from attributes a mechanism built
   // (BuildAttributes with op kGenerate, kDerive or kUnwrap).
@@ -178,6 +186,9 @@ class Session {
   Session(std::shared_ptr<Token> token, std::shared_ptr<SessionState> state);
   // Lock returns the open session's state, kSessionHandleInvalid if closed.
   Result<SessionState*> Open() const;
+  // TakeKey is GetKey for Start, |st|'s lock held: the slot's key if it
+  // still stands, else the token's (remembered in the slot).
+  Result<std::shared_ptr<const Object>> TakeKey(SessionState& st, OpKind kind, ObjectHandle key);
 
   std::shared_ptr<Token> token_;
   std::shared_ptr<SessionState> state_;

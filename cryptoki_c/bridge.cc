@@ -201,6 +201,24 @@ CK_RV InputUpdate(const char* name, CK_SESSION_HANDLE h, OpKind kind, CK_BYTE_PT
   });
 }
 
+// ThreadMechanism is the calling thread's Mechanism for InitOp. The
+// pointer is a constant-initialised thread-local (one __tls_get_addr per
+// call); the Mechanism itself is an ordinary thread_local, reached once per
+// thread. A thread_local Mechanism used directly cost four __tls_get_addr
+// calls per init (its address, its guard, its destructor's registration).
+Mechanism& ThreadMechanism() {
+  static thread_local Mechanism* fast = nullptr;
+  if (fast == nullptr) {
+    struct Owner {
+      Mechanism m;
+      ~Owner() { fast = nullptr; }
+    };
+    static thread_local Owner owner;
+    fast = &owner.m;
+  }
+  return *fast;
+}
+
 // Init runs one of the mechanism.h XInit functions for an operation of
 // |kind|. A NULL mechanism terminates the active operation of that kind (as
 // PKCS#11 allows for every init function); with none active it is a no-op.
@@ -215,7 +233,7 @@ CK_RV InitOp(const char* name, CK_SESSION_HANDLE h, OpKind kind, CK_MECHANISM_PT
     // One Mechanism per thread, so the AEAD parameters and IVs of repeated
     // inits convert without allocating (ToMechanismInto reuses its buffers);
     // other parameter kinds are not kept past the call.
-    static thread_local Mechanism m;
+    Mechanism& m = ThreadMechanism();
     if (CK_RV rv = ToRv(cryptoki::ToMechanismInto(pm, m)); rv != CKR_OK) return rv;
     const CK_RV rv = ToRv(init(cs, m));
     cryptoki::ReleaseUnreused(m);

@@ -5,7 +5,10 @@
 // shared_ptr, so a thread that is inside a call keeps its object alive even
 // if another thread removes the handle (C_CloseSession) meanwhile. The table
 // is split by handle into shards with a lock each (on its own cache line),
-// so threads working on different sessions do not share a lock word.
+// so threads working on different sessions do not share a lock word. The
+// lock is exclusive even for Get: held for one hash lookup, it is one atomic
+// operation each way, where a reader/writer lock's shared side cost a
+// hundred instructions per call.
 #ifndef CRYPTOKI_C_HANDLE_MAP_H_
 #define CRYPTOKI_C_HANDLE_MAP_H_
 
@@ -36,7 +39,7 @@ class HandleMap {
   // Get returns the object of |handle|, or nullptr if there is none.
   std::shared_ptr<T> Get(CK_ULONG handle) const {
     const Shard& s = ShardOf(handle);
-    ReaderMutexLock l(&s.mu);
+    MutexLock l(&s.mu);
     auto it = s.map.find(handle);
     return it == s.map.end() ? nullptr : it->second;
   }
@@ -74,7 +77,7 @@ class HandleMap {
   size_t size() const {
     size_t n = 0;
     for (const Shard& s : shards_) {
-      ReaderMutexLock l(&s.mu);
+      MutexLock l(&s.mu);
       n += s.map.size();
     }
     return n;
@@ -82,7 +85,7 @@ class HandleMap {
 
  private:
   struct alignas(64) Shard {
-    mutable Mutex mu;
+    mutable ExclusiveMutex mu;
     absl::flat_hash_map<CK_ULONG, std::shared_ptr<T>> map ABSL_GUARDED_BY(mu);
   };
   Shard& ShardOf(CK_ULONG handle) { return shards_[handle % kShards]; }

@@ -22,6 +22,7 @@ the ratios module / BoringSSL and module / other.
 import argparse
 import json
 import math
+import re
 import sys
 
 TARGETS = ["boringssl", "cpp", "module", "other"]
@@ -321,6 +322,18 @@ def markdown(context, results, order, other_name):
                    f"(OpenSSL 3, which uses AVX-512 IFMA on this CPU) signs {fmt_ops(rsa[0])}/s "
                    f"and verifies {fmt_ops(rsa[1])}/s, against BoringSSL's {fmt_ops(b)}/s "
                    f"signatures (ours through the C ABI: {fmt_ops(m)}/s).\n")
+    for bits, (sign, verify) in sorted(context.get("openssl_ecdsa", {}).items()):
+        op = f"ECDSA_P{bits}_Sign"
+        b, m = ops_of(results, op, "boringssl"), ops_of(results, op, "module")
+        if b is None or m is None:
+            continue
+        bv = ops_of(results, f"ECDSA_P{bits}_Verify", "boringssl")
+        out.append(f"ECDSA P-{bits} is bounded by BoringSSL here: `openssl speed ecdsap{bits}` "
+                   f"(OpenSSL 3, the library {other_name} uses) signs {fmt_ops(sign)}/s and "
+                   f"verifies {fmt_ops(verify)}/s, against BoringSSL's {fmt_ops(b)}/s and "
+                   f"{fmt_ops(bv)}/s (ours through the C ABI signs {fmt_ops(m)}/s); BoringSSL "
+                   f"has no specialised code for this curve and runs its generic field "
+                   f"arithmetic.\n")
     out.append("## Issue 8 targets\n")
     out.append("| target | verdict | evidence |")
     out.append("|---|---|---|")
@@ -379,6 +392,12 @@ def main():
                 parts = line.split()
                 if parts[:3] == ["rsa", "2048", "bits"] and len(parts) >= 7:
                     context["openssl_rsa2048"] = (float(parts[5]), float(parts[6]))
+                # " 521 bits ecdsa (nistp521)   0.0003s   0.0005s   3011.0   1906.3"
+                m = re.match(r"\s*(\d+) bits ecdsa \(nistp\d+\)\s+\S+s\s+\S+s\s+([\d.]+)\s+([\d.]+)",
+                             line)
+                if m:
+                    context.setdefault("openssl_ecdsa", {})[m.group(1)] = (float(m.group(2)),
+                                                                          float(m.group(3)))
     other_name = args.other_name or context.get("other_name", "other")
     if context.get("op_set") == "extended":
         md = extended_markdown(context, results, order, other_name)

@@ -44,7 +44,7 @@ const EVP_AEAD* GcmAead(size_t key_len) {
 }
 
 const EVP_AEAD_CTX* AesKeyCache::Gcm() const {
-  std::call_once(gcm_once_, [this] {
+  absl::call_once(gcm_once_, [this] {
     gcm_ok_ = EVP_AEAD_CTX_init(gcm_.get(), GcmAead(raw_.size()), raw_.data(), raw_.size(), 16,
                                 nullptr) == 1;
   });
@@ -155,7 +155,7 @@ class AesOperation final : public BlockModeOperation {
 };
 
 Result<std::unique_ptr<Operation>> BeginAes(OpKind kind, const Mechanism& m,
-                                            std::shared_ptr<const Object> key) {
+                                            const std::shared_ptr<const Object>& key) {
   if (kind != OpKind::kEncrypt && kind != OpKind::kDecrypt) return Fail(Rv::kMechanismInvalid);
   auto k = AesKeyFor(*key);
   if (!k) return Fail(k.error());

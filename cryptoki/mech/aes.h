@@ -8,7 +8,8 @@
 #include <openssl/mem.h>
 
 #include <memory>
-#include <mutex>
+
+#include "absl/base/call_once.h"
 
 #include "cryptoki/object.h"
 #include "cryptoki/rv.h"
@@ -37,7 +38,9 @@ class AesKeyCache : public KeyCache {
 
  private:
   SecretBytes raw_;
-  mutable std::once_flag gcm_once_;
+  // absl's once: its done path is one load, where std::call_once sets two
+  // thread-locals and calls pthread_once on every call.
+  mutable absl::once_flag gcm_once_;
   mutable bssl::ScopedEVP_AEAD_CTX gcm_;
   mutable bool gcm_ok_ = false;
 };

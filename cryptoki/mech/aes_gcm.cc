@@ -20,7 +20,7 @@ Result<AeadKey> GcmKey(const AesKeyCache& k, std::shared_ptr<const AesKeyCache> 
 bool TagBitsOk(CK_ULONG bits) { return bits % 8 == 0 && GcmTagLenOk(bits / 8); }
 
 Result<std::unique_ptr<Operation>> BeginGcm(OpKind kind, const Mechanism& m,
-                                            std::shared_ptr<const Object> key) {
+                                            const std::shared_ptr<const Object>& key) {
   auto k = AesKeyFor(*key);
   if (!k) return Fail(k.error());
   if (kind == OpKind::kMessageEncrypt || kind == OpKind::kMessageDecrypt) {

@@ -78,30 +78,31 @@ Result<const MechanismEntry*> Lookup(Session& s, const Mechanism& m, CK_FLAGS fl
 }
 
 Result<> Init(Session& s, OpKind kind, const Mechanism& m, std::optional<ObjectHandle> key) {
-  if (s.IsActive(kind)) return Fail(Rv::kOperationActive);
-  auto e = Lookup(s, m, FlagOf(kind));
-  if (!e) return Fail(e.error());
-  std::shared_ptr<const Object> k;
-  if (key) {
-    auto got = s.TakeKey(kind, *key);
-    if (!got) return Fail(got.error());
-    k = std::move(*got);
-    CRYPTOKI_TRY(mech::CheckKey(**e, *k, UseOf(kind)));
-  }
-  if ((*e)->begin == nullptr) return Fail(Rv::kMechanismInvalid);
-  auto op = kind == OpKind::kMessageSign || kind == OpKind::kMessageVerify
-                ? mech::NewSignMessageOperation(**e, m, k, kind == OpKind::kMessageSign)
-                : (*e)->begin(kind, m, k);
-  if (!op) return Fail(op.error());
-  if (k && k->Bool(CKA_ALWAYS_AUTHENTICATE) &&
-      (kind == OpKind::kSign || kind == OpKind::kDecrypt || kind == OpKind::kSignRecover ||
-       kind == OpKind::kMessageSign || kind == OpKind::kMessageDecrypt)) {
-    (*op)->needs_context_login = true;
-  }
-  // Moved, not copied: every reference count change on a key that several
-  // threads use is a cache line they pass between them.
-  (*op)->key = std::move(k);
-  return s.Begin(kind, std::move(*op));
+  const MechanismEntry* e = nullptr;
+  auto check = [&]() -> Result<> {
+    auto found = Lookup(s, m, FlagOf(kind));
+    if (!found) return Fail(found.error());
+    e = *found;
+    if (e->begin == nullptr) return Fail(Rv::kMechanismInvalid);
+    return {};
+  };
+  auto make = [&](std::shared_ptr<const Object> k) -> Result<std::unique_ptr<Operation>> {
+    if (k) CRYPTOKI_TRY(mech::CheckKey(*e, *k, UseOf(kind)));
+    auto op = kind == OpKind::kMessageSign || kind == OpKind::kMessageVerify
+                  ? mech::NewSignMessageOperation(*e, m, k, kind == OpKind::kMessageSign)
+                  : e->begin(kind, m, k);
+    if (!op) return Fail(op.error());
+    if (k && k->Bool(CKA_ALWAYS_AUTHENTICATE) &&
+        (kind == OpKind::kSign || kind == OpKind::kDecrypt || kind == OpKind::kSignRecover ||
+         kind == OpKind::kMessageSign || kind == OpKind::kMessageDecrypt)) {
+      (*op)->needs_context_login = true;
+    }
+    // Moved, not copied: every reference count change on a key that several
+    // threads use is a cache line they pass between them.
+    (*op)->key = std::move(k);
+    return op;
+  };
+  return s.Start(kind, key, check, make);
 }
 
 // Renames key errors for the wrapping / unwrapping key.

@@ -26,7 +26,7 @@ Result<std::shared_ptr<const ChaChaKeyCache>> ChaChaKeyFor(const Object& key) {
 }
 
 Result<std::unique_ptr<Operation>> BeginChaCha(OpKind kind, const Mechanism& m,
-                                               std::shared_ptr<const Object> key) {
+                                               const std::shared_ptr<const Object>& key) {
   auto k = ChaChaKeyFor(*key);
   if (!k) return Fail(k.error());
   AeadKey ak{*k, (*k)->ctx.get(), 16, (*k)->raw};

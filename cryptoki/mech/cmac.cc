@@ -103,7 +103,7 @@ class CmacOperation : public Operation {
 };
 
 Result<std::unique_ptr<Operation>> BeginCmac(OpKind kind, const Mechanism& m,
-                                             std::shared_ptr<const Object> key) {
+                                             const std::shared_ptr<const Object>& key) {
   if (kind != OpKind::kSign && kind != OpKind::kVerify) return Fail(Rv::kMechanismInvalid);
   auto k = AesKeyFor(*key);
   if (!k) return Fail(k.error());

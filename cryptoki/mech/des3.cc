@@ -53,7 +53,7 @@ class Des3Operation final : public BlockModeOperation {
 };
 
 Result<std::unique_ptr<Operation>> BeginDes3(OpKind kind, const Mechanism& m,
-                                             std::shared_ptr<const Object> key) {
+                                             const std::shared_ptr<const Object>& key) {
   if (kind != OpKind::kEncrypt && kind != OpKind::kDecrypt) return Fail(Rv::kMechanismInvalid);
   auto k = Des3KeyFor(*key);
   if (!k) return Fail(k.error());

@@ -8,7 +8,7 @@ namespace cryptoki::mech {
 namespace {
 
 Result<std::unique_ptr<Operation>> BeginDigest(OpKind kind, const Mechanism& m,
-                                               std::shared_ptr<const Object>) {
+                                               const std::shared_ptr<const Object>&) {
   if (kind != OpKind::kDigest) return Fail(Rv::kMechanismInvalid);
   auto h = Hash::New(m.type);
   if (!h) return Fail(Rv::kMechanismInvalid);

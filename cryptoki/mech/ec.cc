@@ -229,7 +229,7 @@ const EVP_MD* HashOf(CK_MECHANISM_TYPE t) {
 }
 
 Result<std::unique_ptr<Operation>> BeginEcdsa(OpKind kind, const Mechanism& m,
-                                              std::shared_ptr<const Object> key_object) {
+                                              const std::shared_ptr<const Object>& key_object) {
   if (kind != OpKind::kSign && kind != OpKind::kVerify) return Fail(Rv::kMechanismInvalid);
   auto key = GetEcKey(*key_object);
   if (!key) return Fail(key.error());

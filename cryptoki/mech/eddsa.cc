@@ -52,7 +52,7 @@ class EddsaOp : public SignVerifyOp {
 };
 
 Result<std::unique_ptr<Operation>> BeginEddsa(OpKind kind, const Mechanism& m,
-                                              std::shared_ptr<const Object> key_object) {
+                                              const std::shared_ptr<const Object>& key_object) {
   if (kind != OpKind::kSign && kind != OpKind::kVerify) return Fail(Rv::kMechanismInvalid);
   // Only pure Ed25519: no prehash, no context (Ed25519ph / Ed25519ctx).
   if (const auto* p = std::get_if<EddsaParams>(&m.params)) {

@@ -109,7 +109,7 @@ class HmacOperation : public Operation {
 };
 
 Result<std::unique_ptr<Operation>> BeginHmac(OpKind kind, const Mechanism& m,
-                                             std::shared_ptr<const Object> key) {
+                                             const std::shared_ptr<const Object>& key) {
   if (kind != OpKind::kSign && kind != OpKind::kVerify) return Fail(Rv::kMechanismInvalid);
   const CK_MECHANISM_TYPE digest = DigestOfHmac(m.type);
   auto s = HmacFor(*key, digest);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+
 namespace cryptoki::mech {
 
 // Weak defaults: a family not linked yet contributes no mechanisms and its
@@ -168,12 +170,17 @@ namespace {
 
 Result<const MechanismEntry*> FindMechanism(const Config& config, CK_MECHANISM_TYPE type) {
   const auto& all = Registry();
-  auto it =
-      std::lower_bound(all.begin(), all.end(), type,
-                       [](const MechanismEntry* e, CK_MECHANISM_TYPE t) { return e->type < t; });
-  if (it == all.end() || (*it)->type != type) return Fail(Rv::kMechanismInvalid);
+  // Every init looks its mechanism up: a hash probe, where a binary search
+  // of the sorted registry touched eight entries.
+  static const auto* const by_type = [&all] {
+    auto* m = new absl::flat_hash_map<CK_MECHANISM_TYPE, const MechanismEntry*>();
+    for (const MechanismEntry* e : all) m->emplace(e->type, e);
+    return m;
+  }();
+  auto it = by_type->find(type);
+  if (it == by_type->end()) return Fail(Rv::kMechanismInvalid);
   if (!config.IsMechanismAllowed(type)) return Fail(Rv::kMechanismInvalid);
-  return *it;
+  return it->second;
 }
 
 Result<> CheckKey(const MechanismEntry& entry, const Object& key, KeyUse use) {
@@ -190,11 +197,15 @@ Result<> CheckKey(const MechanismEntry& entry, const Object& key, KeyUse use) {
   }
   if (!key.Bool(FlagFor(use), false)) return Fail(Rv::kKeyFunctionNotPermitted);
   if (const Attribute* allowed = key.Find(CKA_ALLOWED_MECHANISMS)) {
-    auto list = attr::AllowedMechanisms::Decode(*allowed);
-    if (list && !list->empty() &&
-        std::find(list->begin(), list->end(), entry.type) == list->end()) {
-      return Fail(Rv::kMechanismInvalid);
+    // Read in place (a CK_MECHANISM_TYPE array; empty allows every one).
+    const ByteView list = allowed->value();
+    bool listed = list.size() % sizeof(CK_MECHANISM_TYPE) != 0 || list.empty();
+    for (size_t i = 0; !listed && i < list.size(); i += sizeof(CK_MECHANISM_TYPE)) {
+      CK_MECHANISM_TYPE t;
+      memcpy(&t, list.data() + i, sizeof t);
+      listed = t == entry.type;
     }
+    if (!listed) return Fail(Rv::kMechanismInvalid);
   }
   if (cls == CKO_SECRET_KEY && entry.size_unit != SizeUnit::kFamily) {
     size_t size = KeyValue(key).size();

@@ -10,7 +10,7 @@
 //        namespace {
 //        constexpr CK_KEY_TYPE kRsa[] = {CKK_RSA};
 //        Result<std::unique_ptr<Operation>> BeginRsaPkcs(OpKind kind, const Mechanism& m,
-//                                                        std::shared_ptr<const Object> key);
+//                                                        const std::shared_ptr<const Object>& key);
 //        constexpr MechanismEntry kEntries[] = {
 //            {.type = CKM_RSA_PKCS,
 //             .info = {512, 16384, CKF_ENCRYPT | CKF_DECRYPT | CKF_SIGN | CKF_VERIFY},
@@ -70,7 +70,7 @@ enum class KeyUse {
 enum class SizeUnit : uint8_t { kBytes, kBits, kFamily };
 
 using BeginFn = Result<std::unique_ptr<Operation>> (*)(OpKind kind, const Mechanism& m,
-                                                       std::shared_ptr<const Object> key);
+                                                       const std::shared_ptr<const Object>& key);
 using GenerateFn = Result<ObjectHandle> (*)(Session& s, const Mechanism& m, const Template& tmpl);
 using GeneratePairFn = Result<std::pair<ObjectHandle, ObjectHandle>> (*)(
     Session& s, const Mechanism& m, const Template& public_tmpl, const Template& private_tmpl);

@@ -413,7 +413,7 @@ bool IsPss(CK_MECHANISM_TYPE t) {
 }
 
 Result<std::unique_ptr<Operation>> BeginRsa(OpKind kind, const Mechanism& m,
-                                            std::shared_ptr<const Object> key_object) {
+                                            const std::shared_ptr<const Object>& key_object) {
   auto key = GetRsaKey(*key_object);
   if (!key) return Fail(key.error());
   const bool private_use =
