@@ -101,7 +101,7 @@ void Library::AddFreeSlot() {
 LibraryInfo Library::Info() const { return LibraryInfo{}; }
 
 std::vector<CK_SLOT_ID> Library::Slots() const {
-  ReaderMutexLock l(&mu_);
+  MutexLock l(&mu_);
   std::vector<CK_SLOT_ID> out;
   out.reserve(tokens_.size());
   for (const auto& t : tokens_) out.push_back(t->slot_id());
@@ -117,8 +117,15 @@ Result<SlotInfo> Library::GetSlotInfo(CK_SLOT_ID slot) const {
   return i;
 }
 
+Result<Token*> Library::FindToken(CK_SLOT_ID slot) const {
+  MutexLock l(&mu_);
+  for (const auto& t : tokens_)
+    if (t->slot_id() == slot) return t.get();
+  return Fail(Rv::kSlotIdInvalid);
+}
+
 Result<std::shared_ptr<Token>> Library::GetToken(CK_SLOT_ID slot) const {
-  ReaderMutexLock l(&mu_);
+  MutexLock l(&mu_);
   for (const auto& t : tokens_)
     if (t->slot_id() == slot) return t;
   return Fail(Rv::kSlotIdInvalid);

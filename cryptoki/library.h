@@ -40,6 +40,9 @@ class Library {
   Result<SlotInfo> GetSlotInfo(CK_SLOT_ID slot) const;
   // GetToken returns the token in |slot|, kSlotIdInvalid if there is none.
   Result<std::shared_ptr<Token>> GetToken(CK_SLOT_ID slot) const;
+  // FindToken is GetToken without taking a reference: a slot, once there,
+  // stays until the library is destroyed, and the pointer with it.
+  Result<Token*> FindToken(CK_SLOT_ID slot) const;
 
  private:
   Library(Config config, std::unique_ptr<Store> store);
@@ -50,7 +53,9 @@ class Library {
   const Config config_;
   std::unique_ptr<Store> store_;
   std::shared_ptr<HandleCounters> handles_ = std::make_shared<HandleCounters>();
-  mutable Mutex mu_;
+  // Exclusive: every section is a scan of a few slots (a reader/writer lock
+  // cost more than the scan), and slots are added only by C_InitToken.
+  mutable ExclusiveMutex mu_;
   std::vector<std::shared_ptr<Token>> tokens_ ABSL_GUARDED_BY(mu_);  // sorted by slot ID
 };
 

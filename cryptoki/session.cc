@@ -175,13 +175,22 @@ Result<size_t> Session::GetObjectSize(ObjectHandle object) {
   return (*o)->Size();
 }
 
+Result<> Session::ReadObject(ObjectHandle object,
+                             absl::FunctionRef<void(const Object&)> read) const {
+  CRYPTOKI_TRY(Open());
+  return token_->ReadObject(object, read);
+}
+
 Result<Attribute> Session::GetAttribute(ObjectHandle object, AttributeType type) const {
-  auto o = GetObject(object);
-  if (!o) return Fail(o.error());
-  if ((*o)->IsSensitive(type)) return Fail(Rv::kAttributeSensitive);
-  const Attribute* a = (*o)->Find(type);
-  if (a == nullptr) return Fail(Rv::kAttributeTypeInvalid);
-  return *a;
+  Result<Attribute> out = Fail(Rv::kAttributeTypeInvalid);
+  CRYPTOKI_TRY(ReadObject(object, [&](const Object& o) {
+    if (o.IsSensitive(type)) {
+      out = Fail(Rv::kAttributeSensitive);
+    } else if (const Attribute* a = o.Find(type)) {
+      out = *a;
+    }
+  }));
+  return out;
 }
 
 Result<> Session::SetAttributes(ObjectHandle object, const Template& changes) {

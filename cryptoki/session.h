@@ -85,6 +85,11 @@ class Session {
   // GetObject returns the object if this session may see it
   // (kObjectHandleInvalid otherwise). The object is an immutable snapshot.
   Result<std::shared_ptr<const Object>> GetObject(ObjectHandle object) const;
+  // ReadObject runs |read| on the object if this session may see it
+  // (kObjectHandleInvalid otherwise), without taking a reference to it:
+  // threads reading one object then write no shared reference count. |read|
+  // runs under the token's read lock, so it must not call into the token.
+  Result<> ReadObject(ObjectHandle object, absl::FunctionRef<void(const Object&)> read) const;
   // GetAttribute returns one attribute: kAttributeSensitive for a secret
   // part of a sensitive or unextractable key, kAttributeTypeInvalid if the
   // object has no such attribute.

@@ -646,6 +646,14 @@ Result<std::shared_ptr<const Object>> Token::GetObject(ObjectHandle h) const {
   return it->second;
 }
 
+Result<> Token::ReadObject(ObjectHandle h, absl::FunctionRef<void(const Object&)> read) const {
+  ReaderMutexLock l(&mu_);
+  auto it = objects_.find(h.value());
+  if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
+  read(*it->second);
+  return {};
+}
+
 Result<ObjectHandle> Token::CopyObject(SessionState& s, ObjectHandle h, const Template& changes) {
   auto src = GetObject(h);
   if (!src) return Fail(src.error());

@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "cryptoki/config.h"
 #include "cryptoki/info.h"
 #include "cryptoki/mutex.h"
@@ -124,6 +125,9 @@ class Token : public std::enable_shared_from_this<Token> {
   Result<ObjectHandle> CopyObject(SessionState& s, ObjectHandle h, const Template& changes);
   Result<> DestroyObject(SessionState& s, ObjectHandle h);
   Result<std::shared_ptr<const Object>> GetObject(ObjectHandle h) const;
+  // ReadObject runs |read| on the object under the token's read lock: no
+  // reference to it is taken (see Session::ReadObject).
+  Result<> ReadObject(ObjectHandle h, absl::FunctionRef<void(const Object&)> read) const;
   Result<> SetAttributes(SessionState& s, ObjectHandle h, const Template& changes);
   Result<std::vector<ObjectHandle>> Find(const Template& tmpl, size_t max) const;
 

@@ -658,7 +658,7 @@ CK_DEFINE_FUNCTION(CK_RV, C_OpenSession)
   (void)Notify;
   return WithState("C_OpenSession", [&](State& st) -> CK_RV {
     if (phSession == nullptr) return CKR_ARGUMENTS_BAD;
-    auto t = st.library->GetToken(slotID);
+    auto t = st.library->FindToken(slotID);
     if (!t) return ToRv(t.error());
     auto s = (*t)->OpenSession(flags);
     if (!s) return ToRv(s.error());
@@ -818,9 +818,14 @@ CK_DEFINE_FUNCTION(CK_RV, C_GetAttributeValue)
  CK_ULONG ulCount) {
   return WithSession("C_GetAttributeValue", hSession, [&](CSession& cs) -> CK_RV {
     if (pTemplate == nullptr && ulCount > 0) return CKR_ARGUMENTS_BAD;
-    auto o = cs.session.GetObject(ObjectHandle(hObject));
-    if (!o) return ToRv(o.error());
-    return GetAttributeValues(**o, pTemplate, ulCount);
+    // Read in place: no reference to the object, which threads reading it
+    // would pass between their cores.
+    CK_RV rv = CKR_OK;
+    auto read = cs.session.ReadObject(ObjectHandle(hObject), [&](const cryptoki::Object& o) {
+      rv = GetAttributeValues(o, pTemplate, ulCount);
+    });
+    if (!read) return ToRv(read.error());
+    return rv;
   });
 }
 

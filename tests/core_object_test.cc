@@ -145,6 +145,20 @@ TEST_F(ObjectTest, AbsentAttributeIsAttributeTypeInvalid) {
   EXPECT_THAT(s().GetAttribute(h, CKA_MODULUS), RvIs(Rv::kAttributeTypeInvalid));
 }
 
+TEST_F(ObjectTest, ReadObjectSeesTheObjectOnlyWhileItExists) {
+  ASSERT_OK_AND_ASSIGN(ObjectHandle h,
+                       s().CreateObject({attr::Class{CKO_DATA}, attr::Label{"read me"}}));
+  std::string label;
+  ASSERT_THAT(s().ReadObject(h, [&](const Object& o) { label = o.Find(CKA_LABEL)->AsString(); }),
+              IsOk());
+  EXPECT_EQ(label, "read me");
+  ASSERT_THAT(s().DestroyObject(h), IsOk());
+  bool called = false;
+  EXPECT_THAT(s().ReadObject(h, [&](const Object&) { called = true; }),
+              RvIs(Rv::kObjectHandleInvalid));
+  EXPECT_FALSE(called);
+}
+
 TEST_F(ObjectTest, SensitiveOnlyTurnsOn) {
   ASSERT_OK_AND_ASSIGN(ObjectHandle h, s().CreateObject(AesKey()));
   EXPECT_THAT(s().SetAttributes(h, {attr::Sensitive{true}}), IsOk());
