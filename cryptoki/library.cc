@@ -125,10 +125,9 @@ Result<Token*> Library::FindToken(CK_SLOT_ID slot) const {
 }
 
 Result<std::shared_ptr<Token>> Library::GetToken(CK_SLOT_ID slot) const {
-  MutexLock l(&mu_);
-  for (const auto& t : tokens_)
-    if (t->slot_id() == slot) return t;
-  return Fail(Rv::kSlotIdInvalid);
+  auto t = FindToken(slot);
+  if (!t) return Fail(t.error());
+  return (*t)->shared_from_this();
 }
 
 }  // namespace cryptoki

@@ -78,18 +78,19 @@ class ABSL_LOCKABLE ExclusiveMutex {
   enum : int { kFree = 0, kLocked = 1, kWaited = 2 };
 
   void LockSlow() {
-    bool locked = false;
     internal::SpinThen(
-        [&] {
+        [this] {
           int free = kFree;
-          return locked = state_.compare_exchange_weak(free, kLocked, std::memory_order_acquire,
-                                                       std::memory_order_relaxed);
+          return state_.compare_exchange_weak(free, kLocked, std::memory_order_acquire,
+                                              std::memory_order_relaxed);
         },
-        [] {});
-    if (locked) return;
-    // From here the lock is taken as kWaited: the unlock that frees it then
-    // wakes the next sleeper, who again takes it as kWaited.
-    while (state_.exchange(kWaited, std::memory_order_acquire) != kFree) state_.wait(kWaited);
+        // Once asleep, the lock is taken as kWaited: the unlock that frees
+        // it then wakes the next sleeper, who again takes it as kWaited.
+        [this] {
+          while (state_.exchange(kWaited, std::memory_order_acquire) != kFree) {
+            state_.wait(kWaited);
+          }
+        });
   }
 
   std::atomic<int> state_{kFree};

@@ -265,14 +265,11 @@ Result<> Session::SeedRandom(ByteView) {
 }
 
 Result<> Session::Begin(OpKind kind, std::unique_ptr<Operation> op) {
-  auto s = Open();
-  if (!s) return Fail(s.error());
-  SessionState& st = **s;
-  MutexLock l(&st.mu);
-  auto& slot = st.ops[static_cast<size_t>(kind)];
-  if (slot != nullptr) return Fail(Rv::kOperationActive);
-  slot = std::move(op);
-  return {};
+  return Start(
+      kind, std::nullopt, [] { return Result<>(); },
+      [&](std::shared_ptr<const Object>) -> Result<std::unique_ptr<Operation>> {
+        return std::move(op);
+      });
 }
 
 bool Session::IsActive(OpKind kind) const {

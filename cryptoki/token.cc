@@ -639,18 +639,23 @@ Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> at
   return Insert(std::move(o));
 }
 
+const std::shared_ptr<const Object>* Token::FindVisible(ObjectHandle h) const {
+  auto it = objects_.find(h.value());
+  return it == objects_.end() || !Visible(*it->second) ? nullptr : &it->second;
+}
+
 Result<std::shared_ptr<const Object>> Token::GetObject(ObjectHandle h) const {
   ReaderMutexLock l(&mu_);
-  auto it = objects_.find(h.value());
-  if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
-  return it->second;
+  const auto* o = FindVisible(h);
+  if (o == nullptr) return Fail(Rv::kObjectHandleInvalid);
+  return *o;
 }
 
 Result<> Token::ReadObject(ObjectHandle h, absl::FunctionRef<void(const Object&)> read) const {
   ReaderMutexLock l(&mu_);
-  auto it = objects_.find(h.value());
-  if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
-  read(*it->second);
+  const auto* o = FindVisible(h);
+  if (o == nullptr) return Fail(Rv::kObjectHandleInvalid);
+  read(**o);
   return {};
 }
 
@@ -686,9 +691,9 @@ Result<> Token::DestroyObject(SessionState& s, ObjectHandle h) {
   // the lock is released.
   std::shared_ptr<const Object> o;
   MutexLock l(&mu_);
-  auto it = objects_.find(h.value());
-  if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
-  o = it->second;
+  const auto* found = FindVisible(h);
+  if (found == nullptr) return Fail(Rv::kObjectHandleInvalid);
+  o = *found;
   if (o->is_token() && !s.rw) return Fail(Rv::kSessionReadOnly);
   if (!o->Bool(CKA_DESTROYABLE, true)) return Fail(Rv::kActionProhibited);
   if (o->is_token()) CRYPTOKI_TRY(store_->RemoveObject(o->id()));
@@ -698,7 +703,7 @@ Result<> Token::DestroyObject(SessionState& s, ObjectHandle h) {
 
 Result<> Token::SetAttributes(SessionState& s, ObjectHandle h, const Template& changes) {
   MutexLock l(&mu_);
-  auto it = objects_.find(h.value());
+  auto it = objects_.find(h.value());  // written below: not FindVisible's const view
   if (it == objects_.end() || !Visible(*it->second)) return Fail(Rv::kObjectHandleInvalid);
   const std::shared_ptr<const Object> o = it->second;
   if (o->is_token() && !s.rw) return Fail(Rv::kSessionReadOnly);

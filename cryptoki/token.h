@@ -135,6 +135,10 @@ class Token : public std::enable_shared_from_this<Token> {
   // ResetLocked wipes the token and makes |so_pin| its SO PIN record.
   Result<> ResetLocked(PinRecord so_pin, std::string_view label) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Visible(const Object& o) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // FindVisible returns the object of |h| if it exists and is Visible, else
+  // nullptr (the callers' kObjectHandleInvalid).
+  const std::shared_ptr<const Object>* FindVisible(ObjectHandle h) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   Result<> CheckPinLength(std::string_view pin) const;
   // VerifyPin checks |pin| for |role| outside the lock, counting failures.
   Result<SecretBytes> VerifyPin(bool so, std::string_view pin) ABSL_LOCKS_EXCLUDED(mu_);
