@@ -18,7 +18,7 @@
 #define CRYPTOKI_MUTEX_H_
 
 #include <atomic>
-#include <shared_mutex>
+#include <cstdint>
 
 #include "absl/base/thread_annotations.h"
 
@@ -42,16 +42,70 @@ void SpinThen(Try try_lock, Block lock) {
 class ABSL_LOCKABLE Mutex {
  public:
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
-    internal::SpinThen([this] { return m_.try_lock(); }, [this] { m_.lock(); });
+    uint32_t free = 0;
+    if (!state_.compare_exchange_strong(free, kWriter, std::memory_order_acquire,
+                                        std::memory_order_relaxed)) {
+      Acquire([](uint32_t s) { return (s & ~kWaiters) == 0; }, kWriter);
+    }
   }
-  void Unlock() ABSL_UNLOCK_FUNCTION() { m_.unlock(); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() {
+    if (state_.fetch_and(~(kWriter | kWaiters), std::memory_order_release) & kWaiters) {
+      state_.notify_all();
+    }
+  }
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() {
-    internal::SpinThen([this] { return m_.try_lock_shared(); }, [this] { m_.lock_shared(); });
+    uint32_t s = state_.load(std::memory_order_relaxed);
+    if ((s & kWriter) != 0 ||
+        !state_.compare_exchange_weak(s, s + kReader, std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
+      Acquire([](uint32_t s) { return (s & kWriter) == 0; }, kReader);
+    }
   }
-  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { m_.unlock_shared(); }
+  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() {
+    // The last reader out wakes the sleepers (writers waiting for it).
+    uint32_t s = state_.fetch_sub(kReader, std::memory_order_release) - kReader;
+    if (s == kWaiters && state_.compare_exchange_strong(s, 0, std::memory_order_relaxed,
+                                                        std::memory_order_relaxed)) {
+      state_.notify_all();
+    }
+  }
 
  private:
-  std::shared_mutex m_;
+  // state_: bit 0 a writer holds the lock, bit 1 a thread may be asleep
+  // waiting for it, the bits above the number of readers holding it.
+  static constexpr uint32_t kWriter = 1, kWaiters = 2, kReader = 4;
+
+  // Acquire adds |add| to the state once |free| says it may, spinning
+  // first, then sleeping with the waiters bit set (whoever clears it wakes
+  // every sleeper, who all try again).
+  template <class Free>
+  void Acquire(Free free, uint32_t add) {
+    auto try_once = [&] {
+      uint32_t s = state_.load(std::memory_order_relaxed);
+      return free(s) && state_.compare_exchange_weak(s, s + add, std::memory_order_acquire,
+                                                     std::memory_order_relaxed);
+    };
+    internal::SpinThen(try_once, [&] {
+      for (;;) {
+        uint32_t s = state_.load(std::memory_order_relaxed);
+        if (free(s)) {
+          if (state_.compare_exchange_weak(s, s + add, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+            return;
+          }
+          continue;
+        }
+        if ((s & kWaiters) == 0 &&
+            !state_.compare_exchange_weak(s, s | kWaiters, std::memory_order_relaxed,
+                                          std::memory_order_relaxed)) {
+          continue;
+        }
+        state_.wait(s | kWaiters, std::memory_order_relaxed);
+      }
+    });
+  }
+
+  std::atomic<uint32_t> state_{0};
 };
 
 // ExclusiveMutex is a plain mutex for short sections that are rarely

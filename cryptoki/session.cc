@@ -135,7 +135,7 @@ Result<std::shared_ptr<const Object>> Session::TakeKey(SessionState& st, OpKind 
                                                        ObjectHandle key) {
   // Read before the lookup: a change after this read makes the slot stale.
   const uint64_t generation = token_->ObjectGeneration();
-  SessionState::KeySlot& slot = st.key_slots[static_cast<size_t>(kind)];
+  SessionState::KeySlot& slot = st.GetWork().key_slots[static_cast<size_t>(kind)];
   if (slot.key != nullptr && slot.handle == key.value() && slot.generation == generation) {
     return std::move(slot.key);
   }
@@ -154,7 +154,7 @@ Result<> Session::Start(OpKind kind, std::optional<ObjectHandle> key,
   if (!s) return Fail(s.error());
   SessionState& st = **s;
   MutexLock l(&st.mu);
-  auto& active = st.ops[static_cast<size_t>(kind)];
+  auto& active = st.GetWork().ops[static_cast<size_t>(kind)];
   if (active != nullptr) return Fail(Rv::kOperationActive);
   CRYPTOKI_TRY(check());
   std::shared_ptr<const Object> k;
@@ -275,7 +275,7 @@ Result<> Session::Begin(OpKind kind, std::unique_ptr<Operation> op) {
 bool Session::IsActive(OpKind kind) const {
   if (!is_open()) return false;
   MutexLock l(&state_->mu);
-  return state_->ops[static_cast<size_t>(kind)] != nullptr;
+  return state_->op(static_cast<size_t>(kind)) != nullptr;
 }
 
 namespace {
@@ -285,9 +285,9 @@ namespace {
 // was looked up (TakeKey).
 void EndOperation(SessionState& st, OpKind kind, uint64_t generation)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(st.mu) {
-  auto& op = st.ops[static_cast<size_t>(kind)];
-  if (op == nullptr) return;
-  SessionState::KeySlot& slot = st.key_slots[static_cast<size_t>(kind)];
+  if (st.op(static_cast<size_t>(kind)) == nullptr) return;
+  auto& op = st.work->ops[static_cast<size_t>(kind)];
+  SessionState::KeySlot& slot = st.work->key_slots[static_cast<size_t>(kind)];
   if (op->key != nullptr && slot.key == nullptr && op->key.get() == slot.expected &&
       slot.generation == generation) {
     slot.key = std::move(op->key);
@@ -301,7 +301,7 @@ template <class F>
 Result<> Run(SessionState& st, const Token& token, OpKind kind, const Output& out, bool finishes,
              F&& f) {
   MutexLock l(&st.mu);
-  auto& op = st.ops[static_cast<size_t>(kind)];
+  Operation* op = st.op(static_cast<size_t>(kind));
   if (op == nullptr) return Fail(Rv::kOperationNotInitialized);
   if (op->needs_context_login) return Fail(Rv::kUserNotLoggedIn);
   Result<> r = f(*op);
@@ -326,7 +326,7 @@ Result<> Session::WithOperation(OpKind kind, absl::FunctionRef<Result<>(Operatio
   if (!s) return Fail(s.error());
   SessionState& st = **s;
   MutexLock l(&st.mu);
-  auto& op = st.ops[static_cast<size_t>(kind)];
+  Operation* op = st.op(static_cast<size_t>(kind));
   if (op == nullptr) return Fail(Rv::kOperationNotInitialized);
   if (op->needs_context_login) return Fail(Rv::kUserNotLoggedIn);
   return f(*op);
@@ -427,7 +427,7 @@ Result<Bytes> Session::GetOperationState() const {
   {
     MutexLock l(&st.mu);
     for (size_t k = 0; k < kOpKinds; ++k) {
-      const Operation* op = st.ops[k].get();
+      const Operation* op = st.op(k);
       if (op == nullptr) continue;
       ++count;
       SecretBytes body;
@@ -515,7 +515,7 @@ Result<> Session::SetOperationState(ByteView state, ObjectHandle encryption_key,
   }
   SessionState& st = **s;
   MutexLock l(&st.mu);
-  for (size_t k = 0; k < kOpKinds; ++k) st.ops[k] = std::move(restored[k]);
+  for (size_t k = 0; k < kOpKinds; ++k) st.GetWork().ops[k] = std::move(restored[k]);
   return {};
 }
 

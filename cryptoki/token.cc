@@ -251,7 +251,7 @@ TokenInfo Token::Info() const {
                       CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED);
   i.flags |= PinFlags(record_.so_pin.failures, max, CKF_SO_PIN_COUNT_LOW, CKF_SO_PIN_FINAL_TRY,
                       CKF_SO_PIN_LOCKED);
-  i.session_count = sessions_.size();
+  i.session_count = session_count_;
   i.rw_session_count = rw_sessions_;
   i.max_pin_len = config_.max_pin_length;
   i.min_pin_len = config_.min_pin_length;
@@ -306,7 +306,7 @@ Result<> Token::InitToken(std::string_view so_pin, std::string_view label) {
   {
     MutexLock l(&mu_);
     if (shut_down_) return Fail(Rv::kTokenNotPresent);
-    if (!sessions_.empty()) return Fail(Rv::kSessionExists);
+    if (session_count_ != 0) return Fail(Rv::kSessionExists);
     was_initialized = record_.initialized;
   }
   if (was_initialized) {
@@ -327,7 +327,7 @@ Result<> Token::InitToken(std::string_view so_pin, std::string_view label) {
 }
 
 Result<> Token::ResetLocked(PinRecord so_pin, std::string_view label) {
-  if (!sessions_.empty()) return Fail(Rv::kSessionExists);
+  if (session_count_ != 0) return Fail(Rv::kSessionExists);
   if (store_ == nullptr) {
     auto created = factory_->CreateToken(slot_id_);
     if (!created) return Fail(created.error());
@@ -368,7 +368,11 @@ Result<Session> Token::OpenSession(SessionKind kind) {
     if (!record_.initialized) return Fail(Rv::kTokenNotRecognized);
     if (!state->rw && login_ == LoginState::kSo) return Fail(Rv::kSessionReadWriteSoExists);
     state->handle = handles_->next_session.fetch_add(1);
-    sessions_.emplace(state->handle, state);
+    state->next = sessions_;
+    if (sessions_ != nullptr) sessions_->prev = state.get();
+    sessions_ = state.get();
+    state->linked = true;
+    ++session_count_;
     if (state->rw) ++rw_sessions_;
   }
   return Session(shared_from_this(), std::move(state));
@@ -378,36 +382,50 @@ Result<> Token::CloseSession(SessionState& s) {
   {
     MutexLock sl(&s.mu);
     if (s.closed.exchange(true)) return Fail(Rv::kSessionHandleInvalid);
-    for (auto& op : s.ops) op.reset();
-    for (auto& slot : s.key_slots) slot = SessionState::KeySlot();
+    s.work.reset();
     s.finding = false;
     s.found.clear();
   }
   MutexLock l(&mu_);
-  sessions_.erase(s.handle);
-  if (s.rw) --rw_sessions_;
-  if (auto it = session_objects_.find(s.handle); it != session_objects_.end()) {
-    const absl::flat_hash_set<CK_OBJECT_HANDLE> owned = std::move(it->second);
-    for (CK_OBJECT_HANDLE h : owned) Erase(ObjectHandle(h));
-    session_objects_.erase(s.handle);
-  }
-  if (sessions_.empty() && login_ != LoginState::kPublic) EndLogin();
+  UnlinkSession(s);
+  if (session_count_ == 0 && login_ != LoginState::kPublic) EndLogin();
   return {};
 }
 
-void Token::CloseAllSessions() {
-  std::vector<std::shared_ptr<SessionState>> open;
-  {
-    MutexLock l(&mu_);
-    for (const auto& [h, w] : sessions_)
-      if (auto s = w.lock()) open.push_back(std::move(s));
+void Token::UnlinkSession(SessionState& s) {
+  if (!s.linked) return;
+  s.linked = false;
+  (s.prev != nullptr ? s.prev->next : sessions_) = s.next;
+  if (s.next != nullptr) s.next->prev = s.prev;
+  s.prev = s.next = nullptr;
+  --session_count_;
+  if (s.rw) --rw_sessions_;
+  if (s.owned_objects) {
+    if (auto it = session_objects_.find(s.handle); it != session_objects_.end()) {
+      const absl::flat_hash_set<CK_OBJECT_HANDLE> owned = std::move(it->second);
+      for (CK_OBJECT_HANDLE h : owned) Erase(ObjectHandle(h));
+      session_objects_.erase(s.handle);
+    }
   }
-  for (auto& s : open) (void)CloseSession(*s);
-  // Sessions whose Session object is already gone leave nothing behind, but
-  // a handle may remain registered if its state died first.
+}
+
+void Token::CloseAllSessions() {
+  // Every session still linked is alive (its Session closes it, unlinking
+  // it, before letting it go) and is closed here under the token's lock:
+  // unlinked, its session objects destroyed, and marked closed (its Session
+  // and the C adapter's handle then find it so). The mark is the last touch:
+  // a Session that finds it closed frees the state at once. One whose own
+  // close has begun (marked closed, waiting for this lock) then finds it
+  // unlinked. The operations of the sessions closed here cannot be reached
+  // any more and end when their Session lets the state go: the session's
+  // lock, which they run under, comes before the token's.
   MutexLock l(&mu_);
-  sessions_.clear();
-  rw_sessions_ = 0;
+  for (SessionState* s = sessions_; s != nullptr;) {
+    SessionState* next = s->next;
+    UnlinkSession(*s);
+    s->closed.store(true);
+    s = next;
+  }
   if (login_ != LoginState::kPublic) EndLogin();
 }
 
@@ -445,14 +463,16 @@ Result<> Token::Login(SessionState& s, CK_USER_TYPE user, std::string_view pin) 
     {
       MutexLock sl(&s.mu);
       bool pending = false;
-      for (auto& op : s.ops) pending |= op != nullptr && op->needs_context_login;
+      for (size_t k = 0; k < kOpKinds; ++k) {
+        pending |= s.op(k) != nullptr && s.op(k)->needs_context_login;
+      }
       if (!pending) return Fail(Rv::kOperationNotInitialized);
     }
     auto key = VerifyPin(/*so=*/false, pin);
     if (!key) return Fail(key.error());
     MutexLock sl(&s.mu);
-    for (auto& op : s.ops)
-      if (op != nullptr) op->needs_context_login = false;
+    for (size_t k = 0; k < kOpKinds; ++k)
+      if (Operation* op = s.op(k)) op->needs_context_login = false;
     return {};
   }
   if (user != CKU_SO && user != CKU_USER) return Fail(Rv::kUserTypeInvalid);
@@ -463,7 +483,7 @@ Result<> Token::Login(SessionState& s, CK_USER_TYPE user, std::string_view pin) 
       return Fail(Rv::kUserAlreadyLoggedIn);
     }
     if (login_ != LoginState::kPublic) return Fail(Rv::kUserAnotherAlreadyLoggedIn);
-    if (so && sessions_.size() != rw_sessions_) return Fail(Rv::kSessionReadOnlyExists);
+    if (so && session_count_ != rw_sessions_) return Fail(Rv::kSessionReadOnlyExists);
     if (!so && !record_.user_pin.is_set()) return Fail(Rv::kUserPinNotInitialized);
   }
   auto key = VerifyPin(so, pin);
@@ -475,7 +495,7 @@ Result<> Token::Login(SessionState& s, CK_USER_TYPE user, std::string_view pin) 
                     ? Rv::kUserAlreadyLoggedIn
                     : Rv::kUserAnotherAlreadyLoggedIn);
   }
-  if (so && sessions_.size() != rw_sessions_) return Fail(Rv::kSessionReadOnlyExists);
+  if (so && session_count_ != rw_sessions_) return Fail(Rv::kSessionReadOnlyExists);
   ObjectsChanged();
   login_ = so ? LoginState::kSo : LoginState::kUser;
   data_key_ = std::move(*key);
@@ -629,6 +649,7 @@ Result<ObjectHandle> Token::AddObject(SessionState& s, std::vector<Attribute> at
   if (token && !s.rw) return Fail(Rv::kSessionReadOnly);
   if (priv && login_ != LoginState::kUser) return Fail(Rv::kUserNotLoggedIn);
   if (s.closed.load()) return Fail(Rv::kSessionHandleInvalid);
+  if (!token) s.owned_objects = true;
   if (token) {
     const uint64_t id = store_->NewObjectId();
     ObjectRecord rec{id, attrs};

@@ -40,12 +40,19 @@ struct SessionState {
   SessionHandle handle = 0;
   bool rw = false;
   std::atomic<bool> closed{false};
+  // Guarded by the token's lock: the token's list of open sessions (linked
+  // from OpenSession until CloseSession or CloseAllSessions unlinks it),
+  // and whether this session ever owned a session object (its close then
+  // looks for them).
+  SessionState* prev = nullptr;
+  SessionState* next = nullptr;
+  bool linked = false;
+  bool owned_objects = false;
   mutable ExclusiveMutex mu;
   // The running search (C_FindObjectsInit .. Final).
   bool finding ABSL_GUARDED_BY(mu) = false;
   std::vector<ObjectHandle> found ABSL_GUARDED_BY(mu);
   size_t found_pos ABSL_GUARDED_BY(mu) = 0;
-  std::unique_ptr<Operation> ops[kOpKinds] ABSL_GUARDED_BY(mu);
   // The key of each kind's last operation, kept for the next init of that
   // kind with the same handle (Session::TakeKey): used again only while the
   // token's object generation is still |generation|, so no object, login or
@@ -59,7 +66,25 @@ struct SessionState {
     const Object* expected = nullptr;  // the object the slot's handle named
     std::shared_ptr<const Object> key;
   };
-  KeySlot key_slots[kOpKinds] ABSL_GUARDED_BY(mu);
+  // Work is a session's operations: the active one of each kind and its
+  // kind's key slot. It is made by the session's first operation, so a
+  // session that runs none (opened and closed, or only for objects) neither
+  // builds nor tears down the twenty-two slots.
+  struct Work {
+    std::unique_ptr<Operation> ops[kOpKinds];
+    KeySlot key_slots[kOpKinds];
+  };
+  std::unique_ptr<Work> work ABSL_GUARDED_BY(mu);
+
+  // op returns the active operation of |kind|, nullptr if none.
+  Operation* op(size_t kind) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return work == nullptr ? nullptr : work->ops[kind].get();
+  }
+  // GetWork returns the operations, made on first use.
+  Work& GetWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (work == nullptr) work = std::make_unique<Work>();
+    return *work;
+  }
 };
 
 class Token : public std::enable_shared_from_this<Token> {
@@ -145,6 +170,9 @@ class Token : public std::enable_shared_from_this<Token> {
   // Insert gives |o| a new handle; Erase forgets a handle.
   ObjectHandle Insert(std::shared_ptr<const Object> o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Erase(ObjectHandle h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // UnlinkSession takes |s| off the list of open sessions (if it is still
+  // on it) and destroys its session objects.
+  void UnlinkSession(SessionState& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // EndLogin is logout's work: drops private session objects, re-handles
   // private token objects, forgets the data key.
   void EndLogin() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -179,7 +207,10 @@ class Token : public std::enable_shared_from_this<Token> {
   absl::flat_hash_map<SessionHandle, absl::flat_hash_set<CK_OBJECT_HANDLE>> session_objects_
       ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Index> index_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<SessionHandle, std::weak_ptr<SessionState>> sessions_ ABSL_GUARDED_BY(mu_);
+  // The open sessions, linked through SessionState::prev / next (a list, not
+  // a table: opening and closing a session is then a few pointer writes).
+  SessionState* sessions_ ABSL_GUARDED_BY(mu_) = nullptr;
+  size_t session_count_ ABSL_GUARDED_BY(mu_) = 0;
   size_t rw_sessions_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> next_session_object_id_{uint64_t{1} << 63};
 };

@@ -117,7 +117,7 @@ CK_RV Guard(const char* name, F&& f) noexcept {
 template <class F>
 CK_RV WithState(const char* name, F&& f) noexcept {
   return Guard(name, [&]() -> CK_RV {
-    std::shared_lock<ShardedSharedMutex> l(*g_mu);
+    SharedLock l(*g_mu);
     if (g_state == nullptr || g_state->pid != CurrentPid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
     return f(*g_state);
   });
@@ -1224,7 +1224,7 @@ CK_DEFINE_FUNCTION(CK_RV, C_WaitForSlotEvent)
     std::mutex* mu;
     std::condition_variable* cv;
     {
-      std::shared_lock<ShardedSharedMutex> l(*g_mu);
+      SharedLock l(*g_mu);
       if (g_state == nullptr || g_state->pid != CurrentPid()) return CKR_CRYPTOKI_NOT_INITIALIZED;
       if (pSlot == nullptr || pReserved != nullptr) return CKR_ARGUMENTS_BAD;
       // Slots never change while the library runs (a token is never removed):

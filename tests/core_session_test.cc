@@ -315,6 +315,31 @@ TEST_F(SessionTest, CloseAllSessionsClosesEverySessionAndEndsLogin) {
   EXPECT_THAT(c.GetObject(h), RvIs(Rv::kObjectHandleInvalid));
 }
 
+TEST_F(SessionTest, CloseAllSessionsEndsOperationsAndLaterSessionsCountAgain) {
+  // The token keeps its open sessions in a list: closing one in the middle,
+  // then all of them, must leave the counts right and later sessions usable.
+  Session a = Open(SessionKind::kReadOnly);
+  Session b = Open(SessionKind::kReadWrite);
+  Session c = Open(SessionKind::kReadWrite);
+  ASSERT_THAT(a.Begin(OpKind::kDigest, std::make_unique<Operation>()), IsOk());
+  ASSERT_THAT(b.Close(), IsOk());
+  EXPECT_EQ(token_->Info().session_count, 2u);
+  EXPECT_EQ(token_->Info().rw_session_count, 1u);
+  token_->CloseAllSessions();
+  EXPECT_EQ(token_->Info().session_count, 0u);
+  EXPECT_EQ(token_->Info().rw_session_count, 0u);
+  EXPECT_FALSE(a.IsActive(OpKind::kDigest));
+  Output none = Output::Query();
+  EXPECT_THAT(a.Update(OpKind::kDigest, Bytes(1), none), RvIs(Rv::kSessionHandleInvalid));
+  EXPECT_THAT(a.Close(), RvIs(Rv::kSessionHandleInvalid));
+  EXPECT_THAT(c.Close(), RvIs(Rv::kSessionHandleInvalid));
+  Session d = Open(SessionKind::kReadWrite);
+  EXPECT_EQ(token_->Info().session_count, 1u);
+  EXPECT_EQ(token_->Info().rw_session_count, 1u);
+  ASSERT_THAT(d.Begin(OpKind::kDigest, std::make_unique<Operation>()), IsOk());
+  EXPECT_TRUE(d.IsActive(OpKind::kDigest));
+}
+
 TEST_F(SessionTest, SessionHandlesAreNeverZeroNorReused) {
   SessionHandle first;
   {
