@@ -5,7 +5,9 @@
 //
 // There is always one slot holding an uninitialised token, so a new token can
 // be made; a slot's ID never changes once its token is initialised.
-// Sessions must not outlive their Library: destroying it closes them.
+// Destroying the Library closes every session; no session may be in use
+// meanwhile. A Session object left over is closed (its calls return
+// kSessionHandleInvalid, and destroying it is safe) but its token() is gone.
 #ifndef CRYPTOKI_LIBRARY_H_
 #define CRYPTOKI_LIBRARY_H_
 

@@ -31,13 +31,13 @@ Result<> Operation::VerifyMessageNext(MessageParams&, ByteView, std::optional<By
   return Fail(Rv::kFunctionNotSupported);
 }
 
-Session::Session(std::shared_ptr<Token> token, std::shared_ptr<SessionState> state)
-    : token_(std::move(token)), state_(std::move(state)) {}
+Session::Session(Token* token, std::shared_ptr<SessionState> state)
+    : token_(token), state_(std::move(state)) {}
 
 Session& Session::operator=(Session&& other) noexcept {
   if (this != &other) {
     if (state_ != nullptr && !state_->closed.load()) (void)token_->CloseSession(*state_);
-    token_ = std::move(other.token_);
+    token_ = other.token_;
     state_ = std::move(other.state_);
   }
   return *this;
@@ -48,7 +48,7 @@ Session::~Session() {
 }
 
 SessionHandle Session::handle() const { return state_ ? state_->handle : 0; }
-CK_SLOT_ID Session::slot_id() const { return token_->slot_id(); }
+CK_SLOT_ID Session::slot_id() const { return state_ ? state_->slot : 0; }
 Token& Session::token() const { return *token_; }
 bool Session::is_open() const { return state_ != nullptr && !state_->closed.load(); }
 
@@ -216,6 +216,7 @@ Result<> Session::FindInit(const Template& tmpl) {
   st.found = std::move(*found);
   st.found_pos = 0;
   st.finding = true;
+  st.has_state.store(true, std::memory_order_release);
   return {};
 }
 

@@ -161,7 +161,7 @@ class Session {
   Result<> SetOperationState(ByteView state, ObjectHandle encryption_key,
                              ObjectHandle authentication_key);
 
-  // The token this session is on.
+  // The token this session is on (while its Library lives).
   Token& token() const;
   // GetKey returns a key object for an operation: kKeyHandleInvalid if it
   // does not exist or is not visible.
@@ -188,14 +188,18 @@ class Session {
 
  private:
   friend class Token;
-  Session(std::shared_ptr<Token> token, std::shared_ptr<SessionState> state);
+  Session(Token* token, std::shared_ptr<SessionState> state);
   // Lock returns the open session's state, kSessionHandleInvalid if closed.
   Result<SessionState*> Open() const;
   // TakeKey is GetKey for Start, |st|'s lock held: the slot's key if it
   // still stands, else the token's (remembered in the slot).
   Result<std::shared_ptr<const Object>> TakeKey(SessionState& st, OpKind kind, ObjectHandle key);
 
-  std::shared_ptr<Token> token_;
+  // The token, not owned: the Library keeps it while sessions may use it
+  // (its destruction closes every session first; a closed session does not
+  // touch its token), so opening a session writes no reference count that
+  // every thread opening one would share.
+  Token* token_ = nullptr;
   std::shared_ptr<SessionState> state_;
 };
 

@@ -362,6 +362,7 @@ Result<Session> Token::OpenSession(CK_FLAGS flags) {
 Result<Session> Token::OpenSession(SessionKind kind) {
   auto state = std::make_shared<SessionState>();
   state->rw = kind == SessionKind::kReadWrite;
+  state->slot = slot_id_;
   {
     MutexLock l(&mu_);
     if (shut_down_) return Fail(Rv::kTokenNotPresent);
@@ -375,16 +376,19 @@ Result<Session> Token::OpenSession(SessionKind kind) {
     ++session_count_;
     if (state->rw) ++rw_sessions_;
   }
-  return Session(shared_from_this(), std::move(state));
+  return Session(this, std::move(state));
 }
 
 Result<> Token::CloseSession(SessionState& s) {
-  {
+  if (s.closed.exchange(true)) return Fail(Rv::kSessionHandleInvalid);
+  // Every call checks |closed| first, so nothing starts after this; an
+  // operation begun just before it (one the check below may miss) is freed
+  // with the state.
+  if (s.has_state.load(std::memory_order_acquire)) {
     MutexLock sl(&s.mu);
-    if (s.closed.exchange(true)) return Fail(Rv::kSessionHandleInvalid);
     s.work.reset();
     s.finding = false;
-    s.found.clear();
+    s.found = {};
   }
   MutexLock l(&mu_);
   UnlinkSession(s);

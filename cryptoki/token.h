@@ -38,6 +38,7 @@ struct HandleCounters {
 // handle table.
 struct SessionState {
   SessionHandle handle = 0;
+  CK_SLOT_ID slot = 0;
   bool rw = false;
   std::atomic<bool> closed{false};
   // Guarded by the token's lock: the token's list of open sessions (linked
@@ -48,6 +49,9 @@ struct SessionState {
   SessionState* next = nullptr;
   bool linked = false;
   bool owned_objects = false;
+  // Set (under mu) once the session has operations or a search to release:
+  // its close finds out without taking mu whether there are any.
+  std::atomic<bool> has_state{false};
   mutable ExclusiveMutex mu;
   // The running search (C_FindObjectsInit .. Final).
   bool finding ABSL_GUARDED_BY(mu) = false;
@@ -82,7 +86,10 @@ struct SessionState {
   }
   // GetWork returns the operations, made on first use.
   Work& GetWork() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (work == nullptr) work = std::make_unique<Work>();
+    if (work == nullptr) {
+      work = std::make_unique<Work>();
+      has_state.store(true, std::memory_order_release);
+    }
     return *work;
   }
 };

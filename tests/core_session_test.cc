@@ -340,6 +340,27 @@ TEST_F(SessionTest, CloseAllSessionsEndsOperationsAndLaterSessionsCountAgain) {
   EXPECT_TRUE(d.IsActive(OpKind::kDigest));
 }
 
+TEST_F(SessionTest, SessionLeftOverByItsLibraryIsClosedAndSafeToDestroy) {
+  // The session does not own its token: destroying the Library closes it,
+  // and then neither its calls nor its destruction reach the token (the
+  // token is freed here with its last holder,
+  std::unique_ptr<Library> lib = NewLibrary();
+  std::shared_ptr<Token> token = InitializedToken(*lib);
+  auto opened = token->OpenSession(SessionKind::kReadWrite);
+  ASSERT_THAT(opened, IsOk());
+  Session s = std::move(*opened);
+  const CK_SLOT_ID slot = token->slot_id();
+  ASSERT_THAT(s.Begin(OpKind::kDigest, std::make_unique<Operation>()), IsOk());
+  lib.reset();
+  token.reset();
+  EXPECT_FALSE(s.is_open());
+  EXPECT_EQ(s.slot_id(), slot);
+  EXPECT_THAT(s.Info(), RvIs(Rv::kSessionHandleInvalid));
+  EXPECT_THAT(s.Close(), RvIs(Rv::kSessionHandleInvalid));
+  Output none = Output::Query();
+  EXPECT_THAT(s.Update(OpKind::kDigest, Bytes(1), none), RvIs(Rv::kSessionHandleInvalid));
+}
+
 TEST_F(SessionTest, SessionHandlesAreNeverZeroNorReused) {
   SessionHandle first;
   {
