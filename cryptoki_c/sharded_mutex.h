@@ -118,9 +118,7 @@ class ShardedSharedMutex {
   // thread's slot is found once per hold). lock_shared / unlock_shared are
   // the same for std::shared_lock.
   Hold LockShared() {
-    const size_t me = ThreadShard();
-    const Hold h =
-        me < kSlots ? Hold{&slots_[me].readers, asymmetric_} : Hold{&shared_readers_, false};
+    const Hold h = ThreadHold();
     for (;;) {
       if (h.plain) {
         // Only this thread writes its slot. The signal fence keeps the
@@ -148,11 +146,7 @@ class ShardedSharedMutex {
     }
   }
   void lock_shared() { LockShared(); }
-  void unlock_shared() {
-    const size_t me = ThreadShard();
-    UnlockShared(me < kSlots ? Hold{&slots_[me].readers, asymmetric_}
-                             : Hold{&shared_readers_, false});
-  }
+  void unlock_shared() { UnlockShared(ThreadHold()); }
 
   void lock() {
     writer_mu_.lock();
@@ -167,6 +161,13 @@ class ShardedSharedMutex {
   }
 
  private:
+  // ThreadHold is where the calling thread counts itself: its own slot,
+  // plain where the writer's barrier allows it, or the shared counter.
+  Hold ThreadHold() {
+    const size_t me = ThreadShard();
+    return me < kSlots ? Hold{&slots_[me].readers, asymmetric_} : Hold{&shared_readers_, false};
+  }
+
   // Readers hold the lock for one C call; a long one (RSA-8192 key
   // generation) takes seconds, so the writer backs off from spinning to
   // sleeping.
